@@ -1,0 +1,1 @@
+// libguestfs call table (work in progress on the guest branch).

@@ -1,0 +1,73 @@
+// "Run this libvirt call on a worker, resolve with this conversion": the few shapes every
+// libvirt wrapper method takes. Failures are captured on the worker thread (virCopyLastError).
+#pragma once
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include "handle.h"
+
+namespace vk {
+
+inline Napi::Object Owner(const Napi::CallbackInfo& info) { return info.This().As<Napi::Object>(); }
+
+// int-returning call; negative means failure. Resolves with the int.
+inline Napi::Value QueueInt(const Napi::CallbackInfo& info, std::function<int()> call) {
+  return Queue<int>(info.Env(), Owner(info),
+      [call](int& r, NativeError& e) { r = call(); if (r < 0) e.CaptureVirt(); },
+      [](Napi::Env env, int& r) { return Napi::Number::New(env, r); });
+}
+
+// Same, resolving with nothing.
+inline Napi::Value QueueVoid(const Napi::CallbackInfo& info, std::function<int()> call) {
+  return Queue<int>(info.Env(), Owner(info),
+      [call](int& r, NativeError& e) { r = call(); if (r < 0) e.CaptureVirt(); },
+      [](Napi::Env env, int&) { return env.Undefined(); });
+}
+
+// char*-returning call owned by the caller; NULL means failure.
+inline Napi::Value QueueString(const Napi::CallbackInfo& info, std::function<char*()> call) {
+  return Queue<std::string>(info.Env(), Owner(info),
+      [call](std::string& r, NativeError& e) {
+        char* s = call();
+        if (!s) e.CaptureVirt(); else r = TakeString(s);
+      },
+      [](Napi::Env env, std::string& r) { return Napi::String::New(env, r); });
+}
+
+// const char* owned by libvirt (names, types); NULL means failure.
+inline Napi::Value QueueConstString(const Napi::CallbackInfo& info, std::function<const char*()> call) {
+  return Queue<std::string>(info.Env(), Owner(info),
+      [call](std::string& r, NativeError& e) {
+        const char* s = call();
+        if (!s) e.CaptureVirt(); else r = s;
+      },
+      [](Napi::Env env, std::string& r) { return Napi::String::New(env, r); });
+}
+
+// Returns a new handle of type P, wrapped as the class whose constructor is `ctor`.
+template <typename P>
+Napi::Value QueueHandle(const Napi::CallbackInfo& info, std::function<P()> call,
+                        Napi::FunctionReference AddonData::*ctor) {
+  return Queue<P>(info.Env(), Owner(info),
+      [call](P& r, NativeError& e) { r = call(); if (!r) e.CaptureVirt(); },
+      [ctor](Napi::Env env, P& r) -> Napi::Value {
+        return (Data(env)->*ctor).New({Napi::External<std::remove_pointer_t<P>>::New(env, r)});
+      });
+}
+
+// virConnectListAll*-style: fills an array of new handles, returns the count.
+template <typename P>
+Napi::Value QueueList(const Napi::CallbackInfo& info, std::function<int(P**)> call,
+                      Napi::FunctionReference AddonData::*ctor) {
+  struct Out { P* items = nullptr; int n = 0; };
+  return Queue<Out>(info.Env(), Owner(info),
+      [call](Out& r, NativeError& e) { r.n = call(&r.items); if (r.n < 0) e.CaptureVirt(); },
+      [ctor](Napi::Env env, Out& r) -> Napi::Value {
+        Napi::Array a = Napi::Array::New(env, r.n);
+        for (int i = 0; i < r.n; i++)
+          a.Set(i, (Data(env)->*ctor).New({Napi::External<std::remove_pointer_t<P>>::New(env, r.items[i])}));
+        free(r.items);
+        return a;
+      });
+}
+
+}  // namespace vk

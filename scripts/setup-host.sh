@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Prepares a Debian host for virtkit: system packages, libvirtd and virtlogd.
+# Idempotent: installs only what is missing and starts daemons only when their socket is missing.
+set -euo pipefail
+
+say() { printf '[setup-host] %s\n' "$*"; }
+
+PKGS=(
+  pkg-config
+  libvirt-dev libvirt-daemon-system libvirt-clients
+  libguestfs-dev libguestfs-tools linux-image-amd64
+  qemu-system-x86 qemu-utils
+  guestfs-tools virtinst python3-libvirt
+  busybox-static
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing packages: ${missing[*]}"
+    say "run as root: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+    exit 1
+  fi
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Daemons must not be started by maintainer scripts (no init system here); we start them below.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/virtkit-apt.log 2>&1 \
+    || { tail -40 /tmp/virtkit-apt.log; rm -f /usr/sbin/policy-rc.d; exit 1; }
+  rm -f /usr/sbin/policy-rc.d
+else
+  say "system packages present"
+fi
+
+# libguestfs's appliance needs a readable kernel in /boot.
+if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+  say "no kernel in /boot: install linux-image-amd64"; exit 1
+fi
+chmod 0644 /boot/vmlinuz-* 2>/dev/null || true
+
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt/images
+  if [ ! -S /var/run/libvirt/virtlogd-sock ]; then
+    say "starting virtlogd"; virtlogd -d
+  fi
+  if [ ! -S /var/run/libvirt/libvirt-sock ]; then
+    say "starting libvirtd"; libvirtd -d
+    for _ in $(seq 1 50); do [ -S /var/run/libvirt/libvirt-sock ] && break; sleep 0.2; done
+  fi
+  [ -S /var/run/libvirt/libvirt-sock ] || { say "libvirtd did not start"; exit 1; }
+  say "libvirtd running ($(virsh -c qemu:///system version --daemon 2>/dev/null | tail -n +1 | grep -i 'running hypervisor' || echo ready))"
+else
+  say "not root: skipping system daemons (qemu:///session starts its own)"
+fi
+say "done"

@@ -1,0 +1,111 @@
+// The three error types of virtkit, and the conversion of native rejections into them.
+import { errorCodes, errorDomains } from './generated/libvirt-tables.js';
+
+/** Stable codes for virtkit's own refusals. */
+export type VirtkitErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CLOSED'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'DOMAIN_RUNNING'
+  | 'DOMAIN_NOT_RUNNING'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'UNSUPPORTED_GUEST'
+  | 'NO_OS_FOUND'
+  | 'UNKNOWN_OPERATION'
+  | 'TEMPLATE_IN_USE'
+  | 'TEMPLATE_NOT_READY'
+  | 'IS_TEMPLATE'
+  | 'BACKING_IN_USE'
+  | 'NATIVE_USAGE'
+  | 'LAUNCH_FAILED';
+
+/** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
+export class VirtkitError extends Error {
+  override name = 'VirtkitError';
+  readonly code: VirtkitErrorCode;
+  readonly details?: Record<string, unknown>;
+  constructor(code: VirtkitErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+/** An error reported by libvirt, with its code and domain as libvirt names them. */
+export class VirtError extends Error {
+  override name = 'VirtError';
+  /** e.g. 'VIR_ERR_NO_DOMAIN' */
+  readonly code: string;
+  /** virErrorNumber, e.g. 42 */
+  readonly number: number;
+  /** e.g. 'VIR_FROM_QEMU' */
+  readonly domain: string;
+  readonly domainNumber: number;
+  readonly level: number;
+  constructor(message: string, number: number, domainNumber: number, level = 2) {
+    super(message);
+    this.number = number;
+    this.code = errorCodes[number] ?? `VIR_ERR_${number}`;
+    this.domainNumber = domainNumber;
+    this.domain = errorDomains[domainNumber] ?? `VIR_FROM_${domainNumber}`;
+    this.level = level;
+  }
+}
+
+/** An error reported by libguestfs, with errno when it set one. */
+export class GuestfsError extends Error {
+  override name = 'GuestfsError';
+  readonly errno: number;
+  constructor(message: string, errno: number) {
+    super(message);
+    this.errno = errno;
+  }
+}
+
+interface NativeRejection {
+  message: string;
+  native?: 'virt' | 'guestfs' | 'usage';
+  virCode?: number;
+  virDomain?: number;
+  virLevel?: number;
+  errno?: number;
+}
+
+/** Turns whatever the addon threw or rejected with into a typed error. */
+export function fromNative(e: unknown): Error {
+  if (e instanceof VirtkitError || e instanceof VirtError || e instanceof GuestfsError) return e;
+  const n = e as NativeRejection;
+  if (n && typeof n === 'object') {
+    if (n.native === 'virt') return new VirtError(n.message, n.virCode ?? 1, n.virDomain ?? 0, n.virLevel ?? 2);
+    if (n.native === 'guestfs') return new GuestfsError(n.message, n.errno ?? 0);
+    if (n.native === 'usage') return new VirtkitError('NATIVE_USAGE', n.message, { cause: e });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Runs a native call and rethrows its failure as a typed error whose stack is the caller's
+ * (a rejection made on a libuv worker has no useful JS stack of its own).
+ */
+export async function callNative<T>(fn: () => Promise<T> | T): Promise<T> {
+  const site: { stack?: string } = {};
+  Error.captureStackTrace(site, callNative);
+  try {
+    return await fn();
+  } catch (e) {
+    const err = fromNative(e);
+    if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
+    throw err;
+  }
+}
+
+/** True when `e` is a libvirt error with this code, e.g. isVirtError(e, 'VIR_ERR_NO_DOMAIN'). */
+export function isVirtError(e: unknown, code?: string): e is VirtError {
+  return e instanceof VirtError && (code === undefined || e.code === code);
+}
+
+export function invalid(message: string, details?: Record<string, unknown>): VirtkitError {
+  return new VirtkitError('INVALID_ARGUMENT', message, details ? { details } : undefined);
+}

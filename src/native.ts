@@ -1,0 +1,149 @@
+// Loads the addon (prebuilt first, then a local build) and types its surface.
+// Nothing outside src/ sees these types: public classes hold native objects in private fields.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+export interface NativeConnect {
+  open(uri: string | null, flags: number): Promise<void>;
+  close(): Promise<number>;
+  isOpen(): boolean;
+  isAlive(): boolean;
+  getURI(): Promise<string>;
+  getHostname(): Promise<string>;
+  getType(): Promise<string>;
+  getVersion(): Promise<number>;
+  getLibVersion(): Promise<number>;
+  getCapabilities(): Promise<string>;
+  getDomainCapabilities(emulator: string | null, arch: string | null, machine: string | null, virtType: string | null, flags: number): Promise<string>;
+  nodeGetInfo(): Promise<{ model: string; memoryKiB: number; cpus: number; mhz: number; nodes: number; sockets: number; cores: number; threads: number }>;
+  listAllDomains(flags: number): Promise<NativeDomain[]>;
+  domainLookupByName(name: string): Promise<NativeDomain>;
+  domainLookupByUUIDString(uuid: string): Promise<NativeDomain>;
+  domainLookupByID(id: number): Promise<NativeDomain>;
+  domainDefineXML(xml: string, flags: number): Promise<NativeDomain>;
+  domainCreateXML(xml: string, flags: number): Promise<NativeDomain>;
+  listAllStoragePools(flags: number): Promise<NativeStoragePool[]>;
+  storagePoolLookupByName(name: string): Promise<NativeStoragePool>;
+  storagePoolLookupByUUIDString(uuid: string): Promise<NativeStoragePool>;
+  storagePoolDefineXML(xml: string, flags: number): Promise<NativeStoragePool>;
+  storagePoolCreateXML(xml: string, flags: number): Promise<NativeStoragePool>;
+  storageVolLookupByPath(path: string): Promise<NativeStorageVol>;
+  storageVolLookupByKey(key: string): Promise<NativeStorageVol>;
+  setEventHandler(fn: (ev: NativeEvent) => void): number;
+}
+
+export interface NativeEvent {
+  kind: 'domain-lifecycle' | 'domain-reboot' | 'domain-io-error' | 'domain-block-job' | 'pool-lifecycle' | 'close';
+  name?: string;
+  uuid?: string;
+  event: number;
+  detail: number;
+  s1?: string;
+  s2?: string;
+}
+
+export interface NativeDomain {
+  free(): void;
+  getName(): string;
+  getUUIDString(): string;
+  getID(): Promise<number>;
+  isActive(): Promise<boolean>;
+  isPersistent(): Promise<boolean>;
+  hasManagedSaveImage(): Promise<boolean>;
+  getInfo(): Promise<{ state: number; maxMemKiB: number; memoryKiB: number; vcpus: number; cpuTimeNs: number }>;
+  getState(): Promise<{ state: number; reason: number }>;
+  getXMLDesc(flags: number): Promise<string>;
+  create(flags: number): Promise<void>;
+  shutdown(flags: number): Promise<void>;
+  reboot(flags: number): Promise<void>;
+  destroy(flags: number): Promise<void>;
+  suspend(): Promise<void>;
+  resume(): Promise<void>;
+  undefine(flags: number): Promise<void>;
+  rename(name: string, flags: number): Promise<void>;
+  getAutostart(): Promise<boolean>;
+  setAutostart(on: boolean): Promise<void>;
+  getMetadata(type: number, uri: string | null, flags: number): Promise<string>;
+  setMetadata(type: number, metadata: string | null, key: string | null, uri: string | null, flags: number): Promise<void>;
+  snapshotCreateXML(xml: string, flags: number): Promise<string>;
+  listAllSnapshots(flags: number): Promise<string[]>;
+  snapshotCurrent(): Promise<string>;
+  snapshotGetXMLDesc(name: string, flags: number): Promise<string>;
+  revertToSnapshot(name: string, flags: number): Promise<string>;
+  snapshotDelete(name: string, flags: number): Promise<string>;
+}
+
+export interface NativeStoragePool {
+  free(): void;
+  getName(): string;
+  getUUIDString(): string;
+  isActive(): Promise<boolean>;
+  isPersistent(): Promise<boolean>;
+  getInfo(): Promise<{ state: number; capacity: number; allocation: number; available: number }>;
+  getXMLDesc(flags: number): Promise<string>;
+  build(flags: number): Promise<void>;
+  create(flags: number): Promise<void>;
+  destroy(): Promise<void>;
+  undefine(): Promise<void>;
+  refresh(flags: number): Promise<void>;
+  delete(flags: number): Promise<void>;
+  getAutostart(): Promise<boolean>;
+  setAutostart(on: boolean): Promise<void>;
+  listAllVolumes(flags: number): Promise<NativeStorageVol[]>;
+  storageVolLookupByName(name: string): Promise<NativeStorageVol>;
+  storageVolCreateXML(xml: string, flags: number): Promise<NativeStorageVol>;
+  storageVolCreateXMLFrom(xml: string, source: NativeStorageVol, flags: number): Promise<NativeStorageVol>;
+}
+
+export interface NativeStorageVol {
+  free(): void;
+  getName(): string;
+  getKey(): string;
+  getPath(): Promise<string>;
+  getInfo(): Promise<{ type: number; capacity: number; allocation: number }>;
+  getXMLDesc(flags: number): Promise<string>;
+  delete(flags: number): Promise<void>;
+  wipe(flags: number): Promise<void>;
+  resize(capacity: number, flags: number): Promise<void>;
+  lookupPool(): Promise<NativeStoragePool>;
+}
+
+export interface NativeAddon {
+  Connect: new () => NativeConnect;
+  libvirtVersion: number;
+  // The libguestfs part is typed in src/guest/native.ts.
+  [key: string]: unknown;
+}
+
+/** The package root: dist/.. when bundled, src/.. when run from source. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('virtkit: cannot find the package root (binding.gyp)');
+}
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded once: prebuilds/<platform>-<arch>/ first, else build/Release. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  const root = packageRoot();
+  try {
+    addon = require('node-gyp-build')(root) as NativeAddon;
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(
+      `virtkit: the native addon could not be loaded (${msg}).\n` +
+        'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3), ' +
+        'or on Debian run `bash node_modules/virtkit/scripts/setup-host.sh`.',
+      { cause: e },
+    );
+  }
+  return addon;
+}
