@@ -1,0 +1,80 @@
+// Host and domain capabilities, parsed to what a program needs to pick a domain type.
+import { DOMParser } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
+
+export interface GuestCapability {
+  osType: string;
+  arch: string;
+  emulator?: string;
+  machines: string[];
+  /** Domain types offered for this arch, e.g. ['qemu', 'kvm']. */
+  domainTypes: string[];
+}
+
+export interface HostCapabilities {
+  arch: string;
+  cpuModel?: string;
+  guests: GuestCapability[];
+  /** 'kvm' when libvirt offers KVM domains for the host arch (it may still not work: see probeKvm). */
+  accelerators: string[];
+}
+
+export interface DomainCapabilities {
+  path?: string;
+  domainType: string;
+  machine: string;
+  arch: string;
+  maxVcpus?: number;
+  /** UEFI and other firmware images known to libvirt (loader values). */
+  firmware: string[];
+  firmwareFeatures: string[];
+  diskBuses: string[];
+  tpmModels: string[];
+}
+
+function parse(xml: string): Element {
+  const el = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
+  if (!el) throw new Error('empty capabilities document');
+  return el;
+}
+const kids = (e: Element | null | undefined, name: string): Element[] =>
+  e ? Array.from(e.childNodes).filter((n): n is Element => n.nodeType === 1 && (n as Element).tagName === name) : [];
+const kid = (e: Element | null | undefined, name: string): Element | undefined => kids(e, name)[0];
+const text = (e: Element | undefined): string | undefined => e?.textContent?.trim() || undefined;
+
+export function parseCapabilities(xml: string): HostCapabilities {
+  const root = parse(xml);
+  const host = kid(root, 'host');
+  const cpu = kid(host, 'cpu');
+  const arch = text(kid(cpu, 'arch')) ?? '';
+  const guests: GuestCapability[] = kids(root, 'guest').map((g) => {
+    const a = kid(g, 'arch');
+    const machines = new Set(kids(a, 'machine').map((m) => text(m)).filter((m): m is string => !!m));
+    const domainTypes = kids(a, 'domain').map((d) => d.getAttribute('type') ?? '');
+    for (const d of kids(a, 'domain')) for (const m of kids(d, 'machine')) if (text(m)) machines.add(text(m)!);
+    return { osType: text(kid(g, 'os_type')) ?? '', arch: a?.getAttribute('name') ?? '', emulator: text(kid(a, 'emulator')), machines: [...machines], domainTypes };
+  });
+  const accelerators = [...new Set(guests.filter((g) => g.arch === arch).flatMap((g) => g.domainTypes))];
+  return { arch, cpuModel: text(kid(cpu, 'model')), guests, accelerators };
+}
+
+export function parseDomainCapabilities(xml: string): DomainCapabilities {
+  const root = parse(xml);
+  const os = kid(root, 'os');
+  const loader = kid(os, 'loader');
+  const devices = kid(root, 'devices');
+  const enumValues = (parent: Element | undefined, name: string): string[] =>
+    kids(parent, 'enum').filter((e) => e.getAttribute('name') === name).flatMap((e) => kids(e, 'value').map((v) => text(v) ?? ''));
+  const fwFeatures = kids(os, 'enum').filter((e) => e.getAttribute('name') === 'firmware').flatMap((e) => kids(e, 'value').map((v) => text(v) ?? ''));
+  return {
+    path: text(kid(root, 'path')),
+    domainType: text(kid(root, 'domain')) ?? '',
+    machine: text(kid(root, 'machine')) ?? '',
+    arch: text(kid(root, 'arch')) ?? '',
+    maxVcpus: Number(kid(root, 'vcpu')?.getAttribute('max')) || undefined,
+    firmware: kids(loader, 'value').map((v) => text(v) ?? ''),
+    firmwareFeatures: fwFeatures,
+    diskBuses: enumValues(kid(devices, 'disk'), 'bus'),
+    tpmModels: enumValues(kid(devices, 'tpm'), 'model'),
+  };
+}

@@ -1,0 +1,288 @@
+// Connection: a libvirt connection and the entry point to domains, pools and volumes.
+import { EventEmitter, on } from 'node:events';
+import { inspect } from 'node:util';
+import { native, type NativeConnect } from './native.js';
+import { Core } from './core.js';
+import { C } from './generated/libvirt-tables.js';
+import { VirtkitError, callNative, invalid, isVirtError } from './errors.js';
+import { Domain } from './domain.js';
+import { StoragePool, Volume } from './storage.js';
+import { checkName, looksLikeUuid } from './names.js';
+import { decodeEvent, type VirtEvent } from './events.js';
+import { parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type HostCapabilities } from './capabilities.js';
+import { PoolXml, dirPoolXml } from './xml/pool.js';
+import { probeKvm } from './kvm.js';
+
+export interface OpenOptions {
+  /** Open read-only (VIR_CONNECT_RO). */
+  readOnly?: boolean;
+}
+
+export interface DomainFilter {
+  active?: boolean;
+  inactive?: boolean;
+  persistent?: boolean;
+  transient?: boolean;
+}
+
+function defaultUri(): string {
+  return process.env.LIBVIRT_DEFAULT_URI || 'qemu:///session';
+}
+
+/** libvirt's version numbers (major * 1e6 + minor * 1e3 + release) as 'major.minor.release'. */
+export function versionString(n: number): string {
+  return `${Math.floor(n / 1e6)}.${Math.floor((n % 1e6) / 1e3)}.${n % 1e3}`;
+}
+
+/**
+ * A connection to a libvirt daemon. Emits 'event' with every VirtEvent, and typed events by
+ * kind: 'domain-lifecycle', 'domain-reboot', 'domain-io-error', 'domain-block-job',
+ * 'pool-lifecycle', and 'close' when the daemon goes away.
+ */
+export class Connection extends EventEmitter {
+  readonly #n: NativeConnect;
+  readonly #core: Core;
+  #closing?: Promise<void>;
+
+  private constructor(n: NativeConnect, uri: string) {
+    super();
+    this.#n = n;
+    this.#core = new Core(n, uri);
+  }
+
+  /** Opens `uri` (default: LIBVIRT_DEFAULT_URI, else qemu:///session). */
+  static async open(uri?: string, opts: OpenOptions = {}): Promise<Connection> {
+    if (uri !== undefined && (typeof uri !== 'string' || uri.length === 0)) throw invalid('uri must be a non-empty string');
+    const n = new (native().Connect)();
+    const target = uri ?? defaultUri();
+    await callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0));
+    const conn = new Connection(n, await callNative(() => n.getURI()));
+    n.setEventHandler((e) => conn.#dispatch(decodeEvent(e)));
+    return conn;
+  }
+
+  #dispatch(e: VirtEvent): void {
+    if (e.type === 'close') this.#core.closed = true; // the daemon is gone: calls now fail fast
+    this.emit(e.type, e);
+    this.emit('event', e);
+  }
+
+  /** The URI libvirt resolved (e.g. 'qemu:///system'). */
+  get uri(): string {
+    return this.#core.uri;
+  }
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+  /** @internal */
+  get core(): Core {
+    return this.#core;
+  }
+
+  /**
+   * Closes the connection after the calls under way have settled. Idempotent; later calls on
+   * this connection and its objects reject with VirtkitError CLOSED.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#core.closed = true;
+      await Promise.allSettled([...this.#core.inflight]);
+      await callNative(() => this.#n.close()).catch(() => undefined);
+    })();
+    return this.#closing;
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Whether the connection is open and its transport alive (keepalive sees a dead daemon). */
+  isAlive(): boolean {
+    return !this.#core.closed && this.#n.isAlive();
+  }
+
+  /** Every event as an async iterator; ends when `signal` aborts or the connection closes. */
+  async *events(opts: { signal?: AbortSignal } = {}): AsyncGenerator<VirtEvent> {
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    const onClose = () => setImmediate(stop);
+    this.once('close', onClose);
+    try {
+      for await (const [e] of on(this, 'event', { signal: ac.signal })) {
+        yield e as VirtEvent;
+        if ((e as VirtEvent).type === 'close') return;
+      }
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') throw e;
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+      this.off('close', onClose);
+    }
+  }
+
+  // ---- host ----
+
+  hostname(): Promise<string> {
+    return this.#core.call(() => this.#n.getHostname());
+  }
+  /** Driver type, e.g. 'QEMU' or 'TEST'. */
+  type(): Promise<string> {
+    return this.#core.call(() => this.#n.getType());
+  }
+  /** libvirt library and hypervisor versions as 'major.minor.release'. */
+  async version(): Promise<{ libvirt: string; hypervisor: string }> {
+    const [lib, hv] = await Promise.all([this.#core.call(() => this.#n.getLibVersion()), this.#core.call(() => this.#n.getVersion())]);
+    return { libvirt: versionString(lib), hypervisor: versionString(hv) };
+  }
+  nodeInfo(): ReturnType<NativeConnect['nodeGetInfo']> {
+    return this.#core.call(() => this.#n.nodeGetInfo());
+  }
+  capabilitiesXml(): Promise<string> {
+    return this.#core.call(() => this.#n.getCapabilities());
+  }
+  async capabilities(): Promise<HostCapabilities> {
+    return parseCapabilities(await this.capabilitiesXml());
+  }
+  domainCapabilitiesXml(opts: { emulator?: string; arch?: string; machine?: string; virtType?: string } = {}): Promise<string> {
+    return this.#core.call(() =>
+      this.#n.getDomainCapabilities(opts.emulator ?? null, opts.arch ?? null, opts.machine ?? null, opts.virtType ?? null, 0),
+    );
+  }
+  async domainCapabilities(opts: { emulator?: string; arch?: string; machine?: string; virtType?: string } = {}): Promise<DomainCapabilities> {
+    return parseDomainCapabilities(await this.domainCapabilitiesXml(opts));
+  }
+  /**
+   * Whether KVM really works here: libvirt offering 'kvm' is not enough on hosts with broken
+   * nested virtualisation, so this starts a tiny paused-then-resumed KVM domain and watches it.
+   * Cached per connection URI for the process.
+   */
+  kvmWorks(): Promise<boolean> {
+    return probeKvm(this);
+  }
+
+  // ---- domains ----
+
+  /** A domain by name or UUID. Rejects with VirtError VIR_ERR_NO_DOMAIN when there is none. */
+  async domain(nameOrUuid: string): Promise<Domain> {
+    if (typeof nameOrUuid !== 'string' || nameOrUuid === '') throw invalid('domain name or UUID must be a non-empty string');
+    if (looksLikeUuid(nameOrUuid)) {
+      try {
+        return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByUUIDString(nameOrUuid)));
+      } catch (e) {
+        if (!isVirtError(e, 'VIR_ERR_NO_DOMAIN')) throw e;
+      }
+    }
+    return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByName(nameOrUuid)));
+  }
+  /** The domain, or undefined when there is none. */
+  async findDomain(nameOrUuid: string): Promise<Domain | undefined> {
+    try {
+      return await this.domain(nameOrUuid);
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN')) return undefined;
+      throw e;
+    }
+  }
+  async domainById(id: number): Promise<Domain> {
+    if (!Number.isInteger(id) || id < 0) throw invalid('domain id must be a non-negative integer');
+    return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByID(id)));
+  }
+  async domains(filter: DomainFilter = {}): Promise<Domain[]> {
+    const flags =
+      (filter.active ? C.VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0) |
+      (filter.inactive ? C.VIR_CONNECT_LIST_DOMAINS_INACTIVE : 0) |
+      (filter.persistent ? C.VIR_CONNECT_LIST_DOMAINS_PERSISTENT : 0) |
+      (filter.transient ? C.VIR_CONNECT_LIST_DOMAINS_TRANSIENT : 0);
+    const list = await this.#core.call(() => this.#n.listAllDomains(flags));
+    return list.map((d) => new Domain(this.#core, d));
+  }
+  /** Defines a persistent domain from XML (validated against libvirt's schema). */
+  async defineDomain(xml: string, opts: { validate?: boolean } = {}): Promise<Domain> {
+    if (typeof xml !== 'string' || !xml.trim()) throw invalid('domain XML must be a non-empty string');
+    const flags = opts.validate === false ? 0 : C.VIR_DOMAIN_DEFINE_VALIDATE;
+    return new Domain(this.#core, await this.#core.call(() => this.#n.domainDefineXML(xml, flags)));
+  }
+  /** Creates and starts a transient domain from XML. */
+  async createDomain(xml: string, opts: { paused?: boolean; autodestroy?: boolean } = {}): Promise<Domain> {
+    if (typeof xml !== 'string' || !xml.trim()) throw invalid('domain XML must be a non-empty string');
+    const flags = (opts.paused ? C.VIR_DOMAIN_START_PAUSED : 0) | (opts.autodestroy ? C.VIR_DOMAIN_START_AUTODESTROY : 0);
+    return new Domain(this.#core, await this.#core.call(() => this.#n.domainCreateXML(xml, flags)));
+  }
+
+  // ---- storage ----
+
+  async pool(nameOrUuid: string): Promise<StoragePool> {
+    if (typeof nameOrUuid !== 'string' || nameOrUuid === '') throw invalid('pool name must be a non-empty string');
+    if (looksLikeUuid(nameOrUuid)) {
+      try {
+        return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByUUIDString(nameOrUuid)));
+      } catch (e) {
+        if (!isVirtError(e, 'VIR_ERR_NO_STORAGE_POOL')) throw e;
+      }
+    }
+    return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByName(nameOrUuid)));
+  }
+  async findPool(name: string): Promise<StoragePool | undefined> {
+    try {
+      return await this.pool(name);
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_STORAGE_POOL')) return undefined;
+      throw e;
+    }
+  }
+  async pools(filter: { active?: boolean; inactive?: boolean } = {}): Promise<StoragePool[]> {
+    const flags = (filter.active ? C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE : 0) | (filter.inactive ? C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE : 0);
+    const list = await this.#core.call(() => this.#n.listAllStoragePools(flags));
+    return list.map((p) => new StoragePool(this.#core, p));
+  }
+  async definePool(xml: string): Promise<StoragePool> {
+    if (typeof xml !== 'string' || !xml.trim()) throw invalid('pool XML must be a non-empty string');
+    return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolDefineXML(xml, 0)));
+  }
+  /** Creates and starts a transient pool from XML. */
+  async createPool(xml: string): Promise<StoragePool> {
+    if (typeof xml !== 'string' || !xml.trim()) throw invalid('pool XML must be a non-empty string');
+    return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolCreateXML(xml, 0)));
+  }
+  /**
+   * A directory pool in one call: defines it, builds the directory, starts it and (by default)
+   * marks it autostart. An existing pool of that name with the same path is returned (started);
+   * with another path it is refused (ALREADY_EXISTS). On failure, what this call made is removed.
+   */
+  async createDirPool(name: string, path: string, opts: { autostart?: boolean } = {}): Promise<StoragePool> {
+    checkName('pool', name);
+    const xml = dirPoolXml(name, path);
+    const existing = await this.findPool(name);
+    if (existing) {
+      const current = await existing.xml();
+      if (new PoolXml(current).targetPath !== path)
+        throw new VirtkitError('ALREADY_EXISTS', `pool '${name}' exists with another target path`, { details: { name, path } });
+      if (!(await existing.isActive())) await existing.start();
+      return existing;
+    }
+    const pool = await this.definePool(xml);
+    try {
+      await pool.build();
+      await pool.start();
+      if (opts.autostart ?? true) await pool.setAutostart(true);
+    } catch (e) {
+      await pool.stop().catch(() => undefined);
+      await pool.undefine().catch(() => undefined);
+      throw e;
+    }
+    return pool;
+  }
+  /** The volume at `path` in any pool. */
+  async volumeByPath(path: string): Promise<Volume> {
+    if (typeof path !== 'string' || !path) throw invalid('path must be a non-empty string');
+    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByPath(path)));
+  }
+  async volumeByKey(key: string): Promise<Volume> {
+    if (typeof key !== 'string' || !key) throw invalid('key must be a non-empty string');
+    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByKey(key)));
+  }
+
+  override [inspect.custom](): string {
+    return `Connection { uri: ${inspect(this.uri)}, ${this.closed ? 'closed' : 'open'} }`;
+  }
+}

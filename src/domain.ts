@@ -1,0 +1,290 @@
+// Domain: a libvirt domain (VM), its lifecycle, XML, metadata and snapshots.
+import { inspect } from 'node:util';
+import { DOMParser } from '@xmldom/xmldom';
+import type { NativeDomain } from './native.js';
+import { Core, sleep } from './core.js';
+import { C, domainStates, runningReasons, shutoffReasons, pausedReasons } from './generated/libvirt-tables.js';
+import { VirtkitError, invalid, isVirtError } from './errors.js';
+import { checkName } from './names.js';
+
+/** Domain state, as libvirt's virDomainState without the prefix, lower-case. */
+export type DomainState = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
+
+/** The XML namespace virtkit marks its templates and clones with. */
+export const VIRTKIT_NS = 'https://virtkit.dev/xmlns/template/1';
+
+export function stateName(n: number): DomainState {
+  return (domainStates[n] ?? 'VIR_DOMAIN_NOSTATE').replace('VIR_DOMAIN_', '').toLowerCase() as DomainState;
+}
+function reasonName(state: number, reason: number): string {
+  const table = state === 1 ? runningReasons : state === 5 ? shutoffReasons : state === 3 ? pausedReasons : undefined;
+  const name = table?.[reason];
+  return name ? name.replace(/^VIR_DOMAIN_(RUNNING|SHUTOFF|PAUSED)_/, '').toLowerCase() : String(reason);
+}
+
+export interface DomainInfo {
+  state: DomainState;
+  maxMemoryKiB: number;
+  memoryKiB: number;
+  vcpus: number;
+  cpuTimeNs: number;
+}
+
+export interface UndefineOptions {
+  /** Also remove the NVRAM file (UEFI). Default: true when the domain has one. */
+  nvram?: boolean;
+  /** Remove a managed-save image. Default true. */
+  managedSave?: boolean;
+  /** Remove snapshot and checkpoint metadata. Default true. */
+  snapshotsMetadata?: boolean;
+  /** Remove the TPM state. Default true. */
+  tpm?: boolean;
+}
+
+/** A libvirt domain. Obtain one from a Connection; never construct it yourself. */
+export class Domain {
+  readonly #n: NativeDomain;
+  readonly #core: Core;
+  /** @internal */
+  constructor(core: Core, n: NativeDomain) {
+    this.#core = core;
+    this.#n = n;
+  }
+
+  /** The domain's name (cached by libvirt at lookup; a rename updates it). */
+  get name(): string {
+    return this.#n.getName();
+  }
+  /** The domain's UUID, e.g. '6695eb01-f6a4-8304-79aa-97f2502e193f'. */
+  get uuid(): string {
+    return this.#n.getUUIDString();
+  }
+  /** @internal */
+  get core(): Core {
+    return this.#core;
+  }
+
+  /** The running domain's id, or -1 when it is not running. */
+  id(): Promise<number> {
+    return this.#core.call(() => this.#n.getID());
+  }
+  isActive(): Promise<boolean> {
+    return this.#core.call(() => this.#n.isActive());
+  }
+  isPersistent(): Promise<boolean> {
+    return this.#core.call(() => this.#n.isPersistent());
+  }
+  hasManagedSaveImage(): Promise<boolean> {
+    return this.#core.call(() => this.#n.hasManagedSaveImage());
+  }
+  async info(): Promise<DomainInfo> {
+    const i = await this.#core.call(() => this.#n.getInfo());
+    return { state: stateName(i.state), maxMemoryKiB: i.maxMemKiB, memoryKiB: i.memoryKiB, vcpus: i.vcpus, cpuTimeNs: i.cpuTimeNs };
+  }
+  /** State with the reason, e.g. { state: 'shutoff', reason: 'destroyed' }. */
+  async state(): Promise<{ state: DomainState; reason: string }> {
+    const s = await this.#core.call(() => this.#n.getState());
+    return { state: stateName(s.state), reason: reasonName(s.state, s.reason) };
+  }
+
+  /** The domain XML. `inactive`: the persistent config; `secure`: include secrets; `migratable`: portable form. */
+  xml(opts: { inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): Promise<string> {
+    const flags =
+      (opts.inactive ? C.VIR_DOMAIN_XML_INACTIVE : 0) |
+      (opts.secure ? C.VIR_DOMAIN_XML_SECURE : 0) |
+      (opts.migratable ? C.VIR_DOMAIN_XML_MIGRATABLE : 0);
+    return this.#core.call(() => this.#n.getXMLDesc(flags));
+  }
+
+  /** Whether virtkit marked this domain as a template (its metadata says role="template"). */
+  async isTemplate(): Promise<boolean> {
+    const md = await this.metadata(VIRTKIT_NS);
+    if (!md) return false;
+    const el = new DOMParser().parseFromString(md, 'text/xml').documentElement;
+    return el?.getAttribute('role') === 'template';
+  }
+
+  /** Starts a defined domain. A virtkit template is refused with IS_TEMPLATE. */
+  async start(opts: { paused?: boolean; autodestroy?: boolean; forceBoot?: boolean } = {}): Promise<void> {
+    if (await this.isTemplate())
+      throw new VirtkitError('IS_TEMPLATE', `'${this.name}' is a virtkit template and cannot be started; deploy a clone from it`);
+    const flags =
+      (opts.paused ? C.VIR_DOMAIN_START_PAUSED : 0) |
+      (opts.autodestroy ? C.VIR_DOMAIN_START_AUTODESTROY : 0) |
+      (opts.forceBoot ? C.VIR_DOMAIN_START_FORCE_BOOT : 0);
+    await this.#core.call(() => this.#n.create(flags));
+  }
+
+  /**
+   * Asks the guest to shut down (ACPI by default). With `wait`, resolves once the domain is shut
+   * off, or rejects with TIMEOUT after `timeoutMs` (default 60 s); `signal` aborts the wait.
+   */
+  async shutdown(opts: { wait?: boolean; timeoutMs?: number; mode?: 'acpi' | 'agent' | 'default'; signal?: AbortSignal } = {}): Promise<void> {
+    const flags = opts.mode === 'acpi' ? C.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN : opts.mode === 'agent' ? C.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT : 0;
+    await this.#core.call(() => this.#n.shutdown(flags));
+    if (opts.wait) await this.waitForState('shutoff', { timeoutMs: opts.timeoutMs ?? 60_000, signal: opts.signal });
+  }
+
+  /** Resolves when the domain reaches `state`; rejects with TIMEOUT or ABORTED. */
+  async waitForState(state: DomainState, opts: { timeoutMs?: number; signal?: AbortSignal; intervalMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const s = await this.state();
+      if (s.state === state) return;
+      if (Date.now() >= deadline)
+        throw new VirtkitError('TIMEOUT', `'${this.name}' did not reach state '${state}' in time (it is '${s.state}')`);
+      await sleep(opts.intervalMs ?? 200, opts.signal);
+    }
+  }
+
+  reboot(): Promise<void> {
+    return this.#core.call(() => this.#n.reboot(0));
+  }
+  /** Powers the domain off at once. `graceful`: give QEMU time to flush (no SIGKILL). */
+  destroy(opts: { graceful?: boolean } = {}): Promise<void> {
+    return this.#core.call(() => this.#n.destroy(opts.graceful ? C.VIR_DOMAIN_DESTROY_GRACEFUL : 0));
+  }
+  suspend(): Promise<void> {
+    return this.#core.call(() => this.#n.suspend());
+  }
+  resume(): Promise<void> {
+    return this.#core.call(() => this.#n.resume());
+  }
+
+  /** Removes the persistent definition (a running domain becomes transient). */
+  undefine(opts: UndefineOptions = {}): Promise<void> {
+    const flags =
+      (opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM) |
+      (opts.managedSave === false ? 0 : C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) |
+      (opts.snapshotsMetadata === false ? 0 : C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | C.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) |
+      (opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM);
+    return this.#core.call(() => this.#n.undefine(flags));
+  }
+
+  /** Renames a shut-off persistent domain. */
+  async rename(newName: string): Promise<void> {
+    checkName('domain', newName);
+    await this.#core.call(() => this.#n.rename(newName, 0));
+  }
+
+  autostart(): Promise<boolean> {
+    return this.#core.call(() => this.#n.getAutostart());
+  }
+  setAutostart(on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') return Promise.reject(invalid('setAutostart takes a boolean'));
+    return this.#core.call(() => this.#n.setAutostart(on));
+  }
+
+  /**
+   * The metadata element in namespace `ns` as an XML string, or undefined when there is none.
+   * `live`: read the running config rather than the persistent one.
+   */
+  async metadata(ns: string, opts: { live?: boolean } = {}): Promise<string | undefined> {
+    try {
+      return await this.#core.call(() =>
+        this.#n.getMetadata(C.VIR_DOMAIN_METADATA_ELEMENT, ns, opts.live ? C.VIR_DOMAIN_AFFECT_LIVE : C.VIR_DOMAIN_AFFECT_CONFIG),
+      );
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_METADATA')) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Writes (or with `xml: null` removes) the metadata element in namespace `ns`, stored with
+   * `prefix`. Affects the persistent config, and the live one too when the domain runs.
+   */
+  async setMetadata(ns: string, prefix: string, xml: string | null): Promise<void> {
+    if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) throw invalid(`metadata prefix '${prefix}' is not an XML name`);
+    const live = await this.isActive();
+    const flags = C.VIR_DOMAIN_AFFECT_CONFIG | (live ? C.VIR_DOMAIN_AFFECT_LIVE : 0);
+    await this.#core.call(() => this.#n.setMetadata(C.VIR_DOMAIN_METADATA_ELEMENT, xml, xml === null ? null : prefix, ns, flags));
+  }
+
+  /** Title or description (the plain-text metadata). */
+  async text(kind: 'title' | 'description'): Promise<string | undefined> {
+    const type = kind === 'title' ? C.VIR_DOMAIN_METADATA_TITLE : C.VIR_DOMAIN_METADATA_DESCRIPTION;
+    try {
+      return await this.#core.call(() => this.#n.getMetadata(type, null, C.VIR_DOMAIN_AFFECT_CONFIG));
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_METADATA')) return undefined;
+      throw e;
+    }
+  }
+  async setText(kind: 'title' | 'description', value: string | null): Promise<void> {
+    const type = kind === 'title' ? C.VIR_DOMAIN_METADATA_TITLE : C.VIR_DOMAIN_METADATA_DESCRIPTION;
+    await this.#core.call(() => this.#n.setMetadata(type, value, null, null, C.VIR_DOMAIN_AFFECT_CONFIG));
+  }
+
+  // ---- snapshots (addressed by name) ----
+
+  /** Creates a snapshot from snapshot XML, or from a name and description; returns its name. */
+  createSnapshot(spec: string | { name?: string; description?: string; diskOnly?: boolean; atomic?: boolean }): Promise<string> {
+    let xml: string;
+    let flags = 0;
+    if (typeof spec === 'string') xml = spec;
+    else {
+      const doc = new DOMParser().parseFromString('<domainsnapshot/>', 'text/xml');
+      const root = doc.documentElement!;
+      if (spec.name !== undefined) {
+        checkName('snapshot', spec.name);
+        const n = doc.createElement('name');
+        n.appendChild(doc.createTextNode(spec.name));
+        root.appendChild(n);
+      }
+      if (spec.description !== undefined) {
+        const d = doc.createElement('description');
+        d.appendChild(doc.createTextNode(spec.description));
+        root.appendChild(d);
+      }
+      xml = root.toString();
+      flags = (spec.diskOnly ? C.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY : 0) | (spec.atomic ? C.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC : 0);
+    }
+    return this.#core.call(() => this.#n.snapshotCreateXML(xml, flags));
+  }
+  snapshots(): Promise<string[]> {
+    return this.#core.call(() => this.#n.listAllSnapshots(0));
+  }
+  /** The current snapshot's name, or undefined when there is none. */
+  async currentSnapshot(): Promise<string | undefined> {
+    try {
+      return await this.#core.call(() => this.#n.snapshotCurrent());
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_SNAPSHOT')) return undefined;
+      throw e;
+    }
+  }
+  snapshotXml(name: string): Promise<string> {
+    return this.#core.call(() => this.#n.snapshotGetXMLDesc(name, 0));
+  }
+  async revertToSnapshot(name: string): Promise<void> {
+    await this.#core.call(() => this.#n.revertToSnapshot(name, 0));
+  }
+  async deleteSnapshot(name: string, opts: { children?: boolean } = {}): Promise<void> {
+    await this.#core.call(() => this.#n.snapshotDelete(name, opts.children ? C.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0));
+  }
+
+  /** Releases the native handle now instead of at garbage collection. Idempotent. */
+  async free(): Promise<void> {
+    await Promise.allSettled([...this.#core.inflight]);
+    this.#n.free();
+  }
+
+  [inspect.custom](): string {
+    let name = '?';
+    try {
+      name = this.name;
+    } catch {
+      /* freed */
+    }
+    return `Domain { name: ${inspect(name)}, uuid: '${safe(() => this.uuid)}' }`;
+  }
+}
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch {
+    return '?';
+  }
+}

@@ -1,0 +1,324 @@
+// StoragePool and Volume: pools, volumes, overlays, full copies, backing chains.
+import { inspect } from 'node:util';
+import { stat } from 'node:fs/promises';
+import type { NativeStoragePool, NativeStorageVol } from './native.js';
+import { Core, sleep, abortError } from './core.js';
+import { C, poolStates } from './generated/libvirt-tables.js';
+import { VirtkitError, invalid, isVirtError } from './errors.js';
+import { checkName } from './names.js';
+import { VolumeXml, volumeXml } from './xml/volume.js';
+
+export type VolumeFormat = 'qcow2' | 'raw' | (string & {});
+
+export interface PoolInfo {
+  state: 'inactive' | 'building' | 'running' | 'degraded' | 'inaccessible';
+  capacity: number;
+  allocation: number;
+  available: number;
+}
+
+export interface CreateVolumeOptions {
+  name: string;
+  format?: VolumeFormat;
+  /** Bytes. Defaults to the backing volume's capacity for an overlay. */
+  capacity?: number;
+  /** Bytes to allocate up front (default: sparse). */
+  allocation?: number;
+  /** qcow2 compat level; overlays default to '1.1'. */
+  compat?: '0.10' | '1.1';
+  /** Backing volume (or a path with its format) for a qcow2 overlay. */
+  backing?: Volume | { path: string; format: VolumeFormat };
+  /** Preallocate qcow2 metadata. */
+  preallocateMetadata?: boolean;
+}
+
+export interface CopyProgress {
+  /** Bytes written to the target so far (its allocation). */
+  bytes: number;
+  /** Expected total: the source's allocation. */
+  total: number;
+}
+
+export interface CopyOptions {
+  name: string;
+  /** Target format; default: the source's format. */
+  format?: VolumeFormat;
+  onProgress?: (p: CopyProgress) => void;
+  /** Aborting removes the partial copy; it takes effect once libvirt returns from the copy. */
+  signal?: AbortSignal;
+  /** Poll interval for progress in ms (default 250). */
+  progressIntervalMs?: number;
+}
+
+export interface ChainLayer {
+  path: string;
+  format: string;
+}
+
+/** A libvirt storage pool. */
+export class StoragePool {
+  readonly #n: NativeStoragePool;
+  readonly #core: Core;
+  /** @internal */
+  constructor(core: Core, n: NativeStoragePool) {
+    this.#core = core;
+    this.#n = n;
+  }
+  get name(): string {
+    return this.#n.getName();
+  }
+  get uuid(): string {
+    return this.#n.getUUIDString();
+  }
+  isActive(): Promise<boolean> {
+    return this.#core.call(() => this.#n.isActive());
+  }
+  isPersistent(): Promise<boolean> {
+    return this.#core.call(() => this.#n.isPersistent());
+  }
+  async info(): Promise<PoolInfo> {
+    const i = await this.#core.call(() => this.#n.getInfo());
+    const state = (poolStates[i.state] ?? 'VIR_STORAGE_POOL_INACTIVE').replace('VIR_STORAGE_POOL_', '').toLowerCase() as PoolInfo['state'];
+    return { state, capacity: i.capacity, allocation: i.allocation, available: i.available };
+  }
+  xml(opts: { inactive?: boolean } = {}): Promise<string> {
+    return this.#core.call(() => this.#n.getXMLDesc(opts.inactive ? C.VIR_STORAGE_XML_INACTIVE : 0));
+  }
+  /** Builds the pool's backing storage (for a dir pool: creates the directory). */
+  build(opts: { overwrite?: boolean } = {}): Promise<void> {
+    return this.#core.call(() => this.#n.build(opts.overwrite ? C.VIR_STORAGE_POOL_BUILD_OVERWRITE : 0));
+  }
+  start(): Promise<void> {
+    return this.#core.call(() => this.#n.create(0));
+  }
+  /** Deactivates the pool (virStoragePoolDestroy: the data stays). */
+  stop(): Promise<void> {
+    return this.#core.call(() => this.#n.destroy());
+  }
+  undefine(): Promise<void> {
+    return this.#core.call(() => this.#n.undefine());
+  }
+  refresh(): Promise<void> {
+    return this.#core.call(() => this.#n.refresh(0));
+  }
+  /** Deletes the pool's underlying storage (for a dir pool, the empty directory). */
+  deleteStorage(): Promise<void> {
+    return this.#core.call(() => this.#n.delete(0));
+  }
+  autostart(): Promise<boolean> {
+    return this.#core.call(() => this.#n.getAutostart());
+  }
+  setAutostart(on: boolean): Promise<void> {
+    return this.#core.call(() => this.#n.setAutostart(on));
+  }
+
+  async volumes(): Promise<Volume[]> {
+    const list = await this.#core.call(() => this.#n.listAllVolumes(0));
+    return list.map((v) => new Volume(this.#core, v));
+  }
+  /** The volume called `name`; rejects with VirtError VIR_ERR_NO_STORAGE_VOL when there is none. */
+  async volume(name: string): Promise<Volume> {
+    checkName('volume', name);
+    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByName(name)));
+  }
+  /** The volume called `name`, or undefined. */
+  async findVolume(name: string): Promise<Volume | undefined> {
+    try {
+      return await this.volume(name);
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_STORAGE_VOL')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates a volume from volume XML or from typed options (qcow2 overlays: `backing`). */
+  async createVolume(spec: string | CreateVolumeOptions): Promise<Volume> {
+    let xml: string;
+    let flags = 0;
+    if (typeof spec === 'string') xml = spec;
+    else {
+      xml = await this.#volumeXmlFor(spec);
+      if (spec.preallocateMetadata) flags |= C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA;
+    }
+    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolCreateXML(xml, flags)));
+  }
+
+  async #volumeXmlFor(spec: CreateVolumeOptions): Promise<string> {
+    if (!spec || typeof spec !== 'object') throw invalid('createVolume takes volume XML or an options object');
+    checkName('volume', spec.name);
+    const format = spec.format ?? (spec.backing ? 'qcow2' : 'raw');
+    let backing: { path: string; format: string } | undefined;
+    let capacity = spec.capacity;
+    if (spec.backing) {
+      if (format !== 'qcow2') throw invalid(`a ${format} volume cannot have a backing store; use format 'qcow2'`);
+      if (spec.backing instanceof Volume) {
+        const [path, bx] = await Promise.all([spec.backing.path(), spec.backing.xml()]);
+        const b = new VolumeXml(bx);
+        backing = { path, format: b.format ?? 'raw' };
+        capacity ??= b.capacity;
+      } else {
+        if (typeof spec.backing.path !== 'string' || !spec.backing.path.startsWith('/'))
+          throw invalid('backing.path must be an absolute path');
+        if (typeof spec.backing.format !== 'string' || !spec.backing.format) throw invalid('backing.format is required');
+        backing = { path: spec.backing.path, format: spec.backing.format };
+        const known = await this.#core
+          .call(() => this.#core.native.storageVolLookupByPath(backing!.path))
+          .catch(() => undefined);
+        if (known) {
+          capacity ??= new VolumeXml(await this.#core.call(() => known.getXMLDesc(0))).capacity;
+        } else if (this.#core.isLocal) {
+          const st = await stat(backing.path).catch(() => undefined);
+          if (!st) throw new VirtkitError('NOT_FOUND', `backing file '${backing.path}' does not exist`);
+        }
+      }
+    }
+    if (capacity === undefined) throw invalid('capacity is required (bytes)');
+    return volumeXml({
+      name: spec.name,
+      format,
+      capacity,
+      allocation: spec.allocation,
+      compat: format === 'qcow2' ? (spec.compat ?? '1.1') : undefined,
+      backing,
+    });
+  }
+
+  /**
+   * Full copy of `source` (any pool of the same connection) into this pool as `opts.name`,
+   * through virStorageVolCreateXMLFrom (libvirt runs qemu-img convert: backing chains are
+   * flattened). Progress comes from the target's growing allocation.
+   */
+  async copyVolume(source: Volume, opts: CopyOptions): Promise<Volume> {
+    checkName('volume', opts?.name);
+    if (!(source instanceof Volume)) throw invalid('copyVolume: source must be a Volume');
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const sx = new VolumeXml(await source.xml());
+    const [srcInfo] = await Promise.all([source.info()]);
+    const format = opts.format ?? sx.format ?? 'raw';
+    const xml = volumeXml({ name: opts.name, format, capacity: sx.capacity, compat: format === 'qcow2' ? '1.1' : undefined });
+    if (await this.findVolume(opts.name)) throw new VirtkitError('ALREADY_EXISTS', `volume '${opts.name}' already exists in pool '${this.name}'`);
+    const total = srcInfo.allocation;
+    let done = false;
+    const copy = this.#core.call(() => this.#n.storageVolCreateXMLFrom(xml, source.nativeHandle, 0));
+    copy.then(() => (done = true), () => (done = true));
+    const poll = (async () => {
+      if (!opts.onProgress) return;
+      while (!done) {
+        await sleep(opts.progressIntervalMs ?? 250);
+        if (done) break;
+        const v = await this.findVolume(opts.name).catch(() => undefined);
+        const info = v ? await v.info().catch(() => undefined) : undefined;
+        if (info && !done) opts.onProgress({ bytes: Math.min(info.allocation, total), total });
+      }
+    })();
+    const created = await copy;
+    await poll;
+    const vol = new Volume(this.#core, created);
+    if (opts.signal?.aborted) {
+      await vol.delete().catch(() => undefined);
+      throw abortError(opts.signal);
+    }
+    opts.onProgress?.({ bytes: total, total });
+    return vol;
+  }
+
+  /** Releases the native handle now instead of at garbage collection. */
+  free(): void {
+    this.#n.free();
+  }
+
+  [inspect.custom](): string {
+    return `StoragePool { name: ${inspect(this.name)} }`;
+  }
+}
+
+/** A libvirt storage volume. */
+export class Volume {
+  readonly #n: NativeStorageVol;
+  readonly #core: Core;
+  #path?: string;
+  /** @internal */
+  constructor(core: Core, n: NativeStorageVol) {
+    this.#core = core;
+    this.#n = n;
+  }
+  /** @internal */
+  get nativeHandle(): NativeStorageVol {
+    this.#core.assertOpen();
+    return this.#n;
+  }
+  get name(): string {
+    return this.#n.getName();
+  }
+  /** libvirt's key for the volume (for file volumes: the path). */
+  get key(): string {
+    return this.#n.getKey();
+  }
+  async path(): Promise<string> {
+    this.#path ??= await this.#core.call(() => this.#n.getPath());
+    return this.#path;
+  }
+  async info(): Promise<{ type: string; capacity: number; allocation: number }> {
+    const i = await this.#core.call(() => this.#n.getInfo());
+    const types = ['file', 'block', 'dir', 'network', 'netdir', 'ploop'];
+    return { type: types[i.type] ?? String(i.type), capacity: i.capacity, allocation: i.allocation };
+  }
+  xml(): Promise<string> {
+    return this.#core.call(() => this.#n.getXMLDesc(0));
+  }
+  /** The volume's format as libvirt reports it ('qcow2', 'raw', ...). */
+  async format(): Promise<string> {
+    return new VolumeXml(await this.xml()).format ?? 'raw';
+  }
+  async pool(): Promise<StoragePool> {
+    return new StoragePool(this.#core, await this.#core.call(() => this.#n.lookupPool()));
+  }
+  delete(): Promise<void> {
+    return this.#core.call(() => this.#n.delete(0));
+  }
+  /** Overwrites the data with zeroes (libvirt's default algorithm). */
+  wipe(): Promise<void> {
+    return this.#core.call(() => this.#n.wipe(0));
+  }
+  /** Sets the capacity in bytes. Shrinking needs `shrink: true`. */
+  resize(capacity: number, opts: { allocate?: boolean; shrink?: boolean } = {}): Promise<void> {
+    if (!Number.isSafeInteger(capacity) || capacity <= 0) return Promise.reject(invalid('capacity must be a positive integer of bytes'));
+    const flags = (opts.allocate ? C.VIR_STORAGE_VOL_RESIZE_ALLOCATE : 0) | (opts.shrink ? C.VIR_STORAGE_VOL_RESIZE_SHRINK : 0);
+    return this.#core.call(() => this.#n.resize(capacity, flags));
+  }
+
+  /**
+   * Every layer of the backing chain, this volume first: [{ path, format }, ...]. Layers are
+   * followed through libvirt (each backing file must be a volume of some pool to be read;
+   * the last known layer is reported even when its own backing is outside every pool).
+   */
+  async backingChain(): Promise<ChainLayer[]> {
+    const chain: ChainLayer[] = [];
+    let xml = new VolumeXml(await this.xml());
+    chain.push({ path: await this.path(), format: xml.format ?? 'raw' });
+    const seen = new Set(chain.map((l) => l.path));
+    while (xml.backing) {
+      const b = xml.backing;
+      if (seen.has(b.path)) throw new VirtkitError('INVALID_ARGUMENT', `backing chain loops at '${b.path}'`);
+      seen.add(b.path);
+      chain.push({ path: b.path, format: b.format ?? 'raw' });
+      const next = await this.#core.call(() => this.#core.native.storageVolLookupByPath(b.path)).catch(() => undefined);
+      if (!next) break;
+      xml = new VolumeXml(await this.#core.call(() => next.getXMLDesc(0)));
+    }
+    return chain;
+  }
+
+  /** Full copy of this volume into `pool` (see StoragePool.copyVolume). */
+  copyTo(pool: StoragePool, opts: CopyOptions): Promise<Volume> {
+    return pool.copyVolume(this, opts);
+  }
+
+  free(): void {
+    this.#n.free();
+  }
+
+  [inspect.custom](): string {
+    return `Volume { name: ${inspect(this.name)}, key: ${inspect(this.key)} }`;
+  }
+}
