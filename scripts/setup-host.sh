@@ -46,16 +46,8 @@ fi
 chmod 0644 /boot/vmlinuz-* 2>/dev/null || true
 
 if [ "$(id -u)" = 0 ]; then
-  mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt/images
-  if [ ! -S /var/run/libvirt/virtlogd-sock ]; then
-    say "starting virtlogd"; virtlogd -d
-  fi
-  if [ ! -S /var/run/libvirt/libvirt-sock ]; then
-    say "starting libvirtd"; libvirtd -d
-    for _ in $(seq 1 50); do [ -S /var/run/libvirt/libvirt-sock ] && break; sleep 0.2; done
-  fi
-  [ -S /var/run/libvirt/libvirt-sock ] || { say "libvirtd did not start"; exit 1; }
-  say "libvirtd running ($(virsh -c qemu:///system version --daemon 2>/dev/null | tail -n +1 | grep -i 'running hypervisor' || echo ready))"
+  bash "$(dirname "$0")/ensure-libvirtd.sh"
+  say "libvirtd running ($(virsh -c qemu:///system version 2>/dev/null | grep -i 'running hypervisor' || echo ready))"
 else
   say "not root: skipping system daemons (qemu:///session starts its own)"
 fi

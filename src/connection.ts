@@ -282,7 +282,7 @@ export class Connection extends EventEmitter {
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByKey(key)));
   }
 
-  override [inspect.custom](): string {
+  [inspect.custom](): string {
     return `Connection { uri: ${inspect(this.uri)}, ${this.closed ? 'closed' : 'open'} }`;
   }
 }

@@ -1,0 +1,40 @@
+// Shared set-up for integration tests: the system daemon and a scratch directory pool.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { Connection, StoragePool } from '../../src/index.js';
+
+export const SYSTEM_URI = process.env.VIRTKIT_TEST_URI ?? 'qemu:///system';
+
+/** Starts libvirtd/virtlogd when their sockets are missing (no systemd here). */
+export function ensureDaemon(): void {
+  execFileSync('bash', [new URL('../../scripts/ensure-libvirtd.sh', import.meta.url).pathname], { stdio: 'inherit' });
+}
+
+export function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A dir pool in a fresh scratch directory; remove() undefines it and deletes the directory. */
+export async function scratchPool(conn: Connection, tag: string): Promise<{ pool: StoragePool; dir: string; remove(): Promise<void> }> {
+  const dir = `/var/lib/virtkit-test/${tag}-${process.pid}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync('/var/lib/virtkit-test', { recursive: true });
+  chmodSync('/var/lib/virtkit-test', 0o755);
+  const name = `vkt-${tag}-${process.pid}`;
+  const old = await conn.findPool(name);
+  if (old) {
+    await old.stop().catch(() => undefined);
+    await old.undefine().catch(() => undefined);
+  }
+  const pool = await conn.createDirPool(name, dir, { autostart: false });
+  return {
+    pool,
+    dir,
+    async remove() {
+      for (const v of await pool.volumes().catch(() => [])) await v.delete().catch(() => undefined);
+      await pool.stop().catch(() => undefined);
+      await pool.undefine().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
