@@ -249,3 +249,20 @@ export function yesNo(v: string | undefined): boolean | undefined {
   if (v === undefined) return undefined;
   return v === 'yes' || v === 'on';
 }
+
+/**
+ * Re-indents a freshly built document the way libvirt formats XML (two spaces per level).
+ * Elements holding text keep it as is. Only for documents virtkit builds, never parsed input.
+ */
+export function prettyPrint(el: Element, depth = 0): void {
+  const doc = el.ownerDocument!;
+  const kids = Array.from(el.childNodes);
+  if (!kids.some((k) => k.nodeType === ELEMENT)) return;
+  for (const k of kids) if (k.nodeType === TEXT && /^\s*$/.test(k.nodeValue ?? '')) el.removeChild(k);
+  const pad = '\n' + '  '.repeat(depth);
+  for (const k of children(el)) {
+    el.insertBefore(doc.createTextNode(pad + '  '), k);
+    prettyPrint(k, depth + 1);
+  }
+  el.appendChild(doc.createTextNode(pad));
+}

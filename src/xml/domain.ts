@@ -3,6 +3,8 @@ import type { Document, Element } from './doc.js';
 import { XMLNS_NS, attr, child, children, childText, createElement, insertChild, parseRoot, parseXml, removeChildren, removeNode, serialize, setText, text } from './doc.js';
 import { ChannelXml, CharDevXml, DiskXml, GraphicsXml, InterfaceXml, TpmXml } from './devices.js';
 import { OsXml, ensureOrdered } from './os.js';
+import { buildDomain } from './domain-create.js';
+import type { DomainCreateOptions } from './domain-create.js';
 import { toKiB } from './units.js';
 import { invalid } from '../errors.js';
 
@@ -22,6 +24,16 @@ export class DomainXml {
   /** Parses domain XML; throws VirtkitError INVALID_ARGUMENT when malformed or not a `<domain>`. */
   constructor(xml: string) {
     this.doc = parseRoot(xml, 'domain', 'domain XML');
+  }
+
+  /**
+   * Builds a new domain definition for virtkit's own guests: validated input, libvirt's element
+   * order, explicit disk formats, random UUID and MACs unless given. See DomainCreateOptions.
+   */
+  static create(options: DomainCreateOptions): DomainXml {
+    const dom = new DomainXml("<domain type='qemu'/>\n");
+    buildDomain(dom, options);
+    return dom;
   }
 
   /** Same as `new DomainXml(xml)`. */

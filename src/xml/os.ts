@@ -137,6 +137,12 @@ export class OsXml {
       while (n.firstChild) n.removeChild(n.firstChild);
     } else setText(n, path);
   }
+  /** Creates or replaces `<nvram>` with a path and/or template (attributes other than template kept). */
+  setNvram(info: NvramInfo): void {
+    const n = ensureOrdered(this.element, 'nvram', OS_ORDER);
+    setAttr(n, 'template', info.template);
+    this.setNvramPath(info.path);
+  }
   /** `<smbios mode>`: 'sysinfo' exposes the domain's `<sysinfo>` to the guest. */
   get smbiosMode(): string | undefined {
     return attr(child(this.element, 'smbios'), 'mode');
