@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { attr, child, children, removeChildren, removeNode } from './doc.js';
 import { DomainXml } from './domain.js';
 import type { DiskXml } from './devices.js';
-import { checkOemLimits } from './identity.js';
+import { OEM_PREFIX, checkOemLimits } from './identity.js';
 import { VIRTKIT_NS } from './metadata.js';
 import { invalid } from '../errors.js';
 import { randomMac, validateAbsolutePath, validateMac, validateName, validateUuid } from './validate.js';
@@ -47,7 +47,10 @@ export interface CloneOptions {
   nvramPath?: string;
   /** Drop an explicit TPM state location (`<backend><source>`) so a fresh state is made (default true). */
   removeTpmState?: boolean;
-  /** Replace SMBIOS OEM strings (and set `<smbios mode='sysinfo'/>`); [] removes them. */
+  /**
+   * virtkit's SMBIOS OEM strings (see identityOemStrings). They replace the source's `virtkit:`
+   * entries; other software's entries are kept. Sets `<smbios mode='sysinfo'/>` so QEMU exposes them.
+   */
   oemStrings?: string[];
   /** Path of the log file for `<serial type='file'>` ports (a template's log must not be shared). */
   serialLog?: string;
@@ -184,9 +187,11 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
   // identity for the guest
   if (o.oemStrings !== undefined) {
     if (!Array.isArray(o.oemStrings) || o.oemStrings.some((s) => typeof s !== 'string')) throw invalid('oemStrings must be an array of strings');
-    checkOemLimits(o.oemStrings);
-    dom.oemStrings = o.oemStrings;
-    if (o.oemStrings.length > 0) os.smbiosMode = 'sysinfo';
+    const kept = dom.oemStrings.filter((e) => !e.startsWith(OEM_PREFIX) && !o.oemStrings!.includes(e));
+    const all = [...kept, ...o.oemStrings];
+    checkOemLimits(all);
+    dom.oemStrings = all;
+    if (all.length > 0) os.smbiosMode = 'sysinfo';
   }
 
   // metadata: a clone never carries the template's virtkit record
@@ -204,7 +209,7 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
  * and no host-side `<target dev>`; writable disks re-pointed via diskMap with `<driver type>`
  * written and `<backingStore>`/`<mirror>` dropped; graphics on autoport without fixed ports or
  * socket paths; virtio unix channel socket paths and channel state removed; the NVRAM path;
- * explicit TPM state locations; OEM strings; virtkit metadata. Everything else is kept as it was.
+ * explicit TPM state locations; virtkit's OEM strings (+ smbios mode); virtkit metadata. Everything else is kept as it was.
  */
 export function cloneDomainXml(sourceXml: string, options: CloneOptions): string {
   return cloneDomain(sourceXml, options).xml;

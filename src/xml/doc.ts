@@ -62,33 +62,46 @@ function esc(s: string, attr: boolean): string {
   return out;
 }
 
+/** Escapes text the way libxml2's xmlNodeDump does (quotes only in attributes). */
+function escXml2(s: string, attr: boolean): string {
+  let out = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+  if (attr) out = out.replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+  return out;
+}
+
 /**
- * Serializes a document or node in libvirt's own style: single-quoted attributes, `<a/>` for
- * empty elements, the five XML specials escaped. XML that libvirt produced therefore comes back
- * byte-for-byte where it was not changed (xmldom's own serializer would switch to double quotes).
+ * Serializes a document or node the way libvirt formats XML: single-quoted attributes, `<a/>`
+ * for empty elements, the five XML specials escaped; inside a domain's `<metadata>`, which
+ * libvirt dumps through libxml2, double-quoted attributes and libxml2's escaping. XML that
+ * libvirt produced therefore comes back byte-for-byte where it was not changed (xmldom's own
+ * serializer would switch every attribute to double quotes). `libxml2Style` uses the metadata
+ * style throughout.
  */
-export function serialize(node: Node): string {
+export function serialize(node: Node, options: { libxml2Style?: boolean } = {}): string {
   const out: string[] = [];
-  const walk = (n: Node): void => {
+  const walk = (n: Node, xml2: boolean): void => {
+    const e = xml2 ? escXml2 : esc;
     switch (n.nodeType) {
       case DOCUMENT:
-        for (let c: Node | null = n.firstChild; c; c = c.nextSibling) walk(c);
+        for (let c: Node | null = n.firstChild; c; c = c.nextSibling) walk(c, xml2);
         break;
       case ELEMENT: {
         const el = n as Element;
+        const q = xml2 ? '"' : "'";
         out.push('<', el.tagName);
-        for (const a of Array.from(el.attributes)) out.push(' ', a.name, "='", esc(a.value, true), "'");
+        for (const a of Array.from(el.attributes)) out.push(' ', a.name, '=', q, e(a.value, true), q);
         if (!el.firstChild) {
           out.push('/>');
           break;
         }
         out.push('>');
-        for (let c: Node | null = el.firstChild; c; c = c.nextSibling) walk(c);
+        const inner = xml2 || (el.localName === 'metadata' && !el.namespaceURI);
+        for (let c: Node | null = el.firstChild; c; c = c.nextSibling) walk(c, inner);
         out.push('</', el.tagName, '>');
         break;
       }
       case TEXT:
-        out.push(esc(n.nodeValue ?? '', false));
+        out.push(e(n.nodeValue ?? '', false));
         break;
       case CDATA:
         out.push('<![CDATA[', (n.nodeValue ?? '').replace(/]]>/g, ']]]]><![CDATA[>'), ']]>');
@@ -112,7 +125,7 @@ export function serialize(node: Node): string {
         break;
     }
   };
-  walk(node);
+  walk(node, options.libxml2Style === true);
   if (node.nodeType === DOCUMENT) out.push(trailing.get(node as Document) ?? '');
   return out.join('');
 }
@@ -199,6 +212,11 @@ export function removeNode(el: Node): void {
   const prev = el.previousSibling;
   if (prev && prev.nodeType === TEXT && /^\s*$/.test(prev.nodeValue ?? '')) parent.removeChild(prev);
   parent.removeChild(el);
+  // a parent left with only whitespace becomes empty (<seclabel .../>), as libvirt writes it
+  const rest = Array.from(parent.childNodes);
+  if (rest.length > 0 && rest.every((n) => n.nodeType === TEXT && /^\s*$/.test(n.nodeValue ?? ''))) {
+    for (const n of rest) parent.removeChild(n);
+  }
 }
 
 /** Removes every child element named `name`; returns how many were removed. */

@@ -241,7 +241,7 @@ export class DomainXml {
     if (!el) return undefined;
     const copy = el.cloneNode(true) as Element;
     if (el.prefix && !copy.hasAttribute(`xmlns:${el.prefix}`)) copy.setAttributeNS(XMLNS_NS, `xmlns:${el.prefix}`, uri);
-    return serialize(copy);
+    return serialize(copy, { libxml2Style: true });
   }
   /**
    * Sets the metadata element of namespace `uri` the way virDomainSetMetadata does: `elementXml` is
