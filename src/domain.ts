@@ -10,8 +10,8 @@ import { checkName } from './names.js';
 /** Domain state, as libvirt's virDomainState without the prefix, lower-case. */
 export type DomainState = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
 
-/** The XML namespace virtkit marks its templates and clones with. */
-export const VIRTKIT_NS = 'https://virtkit.dev/xmlns/template/1';
+import { VIRTKIT_NS } from './xml/metadata.js';
+export { VIRTKIT_NS };
 
 export function stateName(n: number): DomainState {
   return (domainStates[n] ?? 'VIR_DOMAIN_NOSTATE').replace('VIR_DOMAIN_', '').toLowerCase() as DomainState;

@@ -5,3 +5,17 @@ export { StoragePool, Volume, type CreateVolumeOptions, type CopyOptions, type C
 export { VirtkitError, VirtError, GuestfsError, isVirtError, type VirtkitErrorCode } from './errors.js';
 export type { VirtEvent, DomainLifecycleEvent, DomainRebootEvent, DomainIOErrorEvent, DomainBlockJobEvent, PoolLifecycleEvent, CloseEvent } from './events.js';
 export type { HostCapabilities, DomainCapabilities, GuestCapability } from './capabilities.js';
+// XML layer (src/xml): typed models of domain, volume and pool XML, the clone transform, identity encoding.
+export {
+  DomainXml, OsXml, DiskXml, InterfaceXml, GraphicsXml, ChannelXml, TpmXml, CharDevXml,
+  VolumeXml, volumeXml, PoolXml, dirPoolXml,
+  cloneDomain, cloneDomainXml, isSharedDisk,
+  identityOemStrings, parseOemStrings, checkOemLimits, decodeSmbiosType11, encodeSmbiosType11,
+  OEM_PREFIX, MAX_OEM_ENTRY_BYTES, MAX_OEM_ENTRIES, MAX_OEM_TOTAL_BYTES,
+  VIRTKIT_PREFIX, templateMetadataXml, parseTemplateMetadata,
+} from './xml/index.js';
+export type {
+  DomainCreateOptions, DiskSpec, InterfaceSpec, LoaderInfo, NvramInfo, DiskSource, BackingStoreInfo,
+  VolumeOptions, BackingFile, CloneOptions, CloneResult, CloneDiskInfo, CloneDiskAction, CloneIdentity,
+  TemplateRecord, TemplateState,
+} from './xml/index.js';

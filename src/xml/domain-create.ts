@@ -1,0 +1,156 @@
+// Builder for the domains virtkit defines itself (test guests, templates made from scratch).
+import { randomUUID } from 'node:crypto';
+import type { Element } from './doc.js';
+import { createElement, insertChild, prettyPrint } from './doc.js';
+import type { DomainXml } from './domain.js';
+import type { LoaderInfo, NvramInfo } from './os.js';
+import { invalid } from '../errors.js';
+import { randomMac, validateAbsolutePath, validateMac, validateName, validatePositiveInt, validateUuid } from './validate.js';
+
+/** One disk of a new domain. */
+export interface DiskSpec {
+  /** Host path of the image (file) or device (block). */
+  path: string;
+  /** Image format, written as `<driver type>` (e.g. 'qcow2', 'raw'). */
+  format: string;
+  /** Guest device name, e.g. 'vda'. */
+  target: string;
+  /** Guest bus; default 'virtio' for vd*, 'sata' for sd*, else libvirt's choice. */
+  bus?: string;
+  readonly?: boolean;
+  /** 'disk' (default) or 'cdrom'. */
+  device?: 'disk' | 'cdrom';
+  /** 'file' (default) or 'block'. */
+  type?: 'file' | 'block';
+}
+
+/** One NIC of a new domain: exactly one of network, bridge or user. */
+export interface InterfaceSpec {
+  network?: string;
+  bridge?: string;
+  /** User-mode (slirp) networking. */
+  user?: boolean;
+  /** Default: a random 52:54:00:xx:xx:xx. */
+  mac?: string;
+  /** Default 'virtio'. */
+  model?: string;
+}
+
+/** Options of DomainXml.create. */
+export interface DomainCreateOptions {
+  name: string;
+  type: 'qemu' | 'kvm';
+  /** Default: a random UUID. */
+  uuid?: string;
+  title?: string;
+  description?: string;
+  memoryMiB: number;
+  vcpus: number;
+  /** Default 'x86_64'. */
+  arch?: string;
+  machine?: string;
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
+  loader?: LoaderInfo;
+  nvram?: NvramInfo;
+  disks: DiskSpec[];
+  interfaces?: InterfaceSpec[];
+  /** Serial port 0 written to this file (`<serial type='file'>`), plus a pty virtio console. */
+  serialLog?: string;
+  /** `<features><acpi/>` so an ACPI poweroff works (default true). */
+  acpi?: boolean;
+  /** A virtio RNG fed from /dev/urandom (default true: first boots do not stall on entropy). */
+  rng?: boolean;
+  /** A VNC display on 127.0.0.1 with an automatic port. */
+  vnc?: boolean;
+  /** The guest agent channel (org.qemu.guest_agent.0). */
+  guestAgent?: boolean;
+  /** SMBIOS OEM strings (with `<smbios mode='sysinfo'/>`). */
+  oemStrings?: string[];
+}
+
+const add = (parent: Element, name: string, attrs: Record<string, string | number | undefined> = {}, text?: string): Element =>
+  insertChild(parent, createElement(parent.ownerDocument!, name, attrs, text));
+
+/** Fills an empty `<domain>` from `o` (used by DomainXml.create). */
+export function buildDomain(dom: DomainXml, o: DomainCreateOptions): void {
+  if (!o || typeof o !== 'object') throw invalid('domain options must be an object');
+  validateName(o.name, 'name');
+  if (o.type !== 'qemu' && o.type !== 'kvm') throw invalid(`domain type must be 'qemu' or 'kvm', got ${JSON.stringify(o.type)}`);
+  validatePositiveInt(o.memoryMiB, 'memoryMiB');
+  validatePositiveInt(o.vcpus, 'vcpus');
+  if (!Array.isArray(o.disks)) throw invalid('disks must be an array');
+  dom.type = o.type;
+  dom.name = o.name;
+  dom.uuid = o.uuid === undefined ? randomUUID() : validateUuid(o.uuid);
+  if (o.title !== undefined) dom.title = o.title;
+  if (o.description !== undefined) dom.description = o.description;
+  dom.memoryKiB = o.memoryMiB * 1024;
+  dom.currentMemoryKiB = o.memoryMiB * 1024;
+  dom.vcpus = o.vcpus;
+  if (o.oemStrings?.length) dom.oemStrings = o.oemStrings;
+  const os = dom.os;
+  os.type = 'hvm';
+  os.arch = o.arch ?? 'x86_64';
+  if (o.machine !== undefined) os.machine = o.machine;
+  if (o.loader) os.setLoader({ ...o.loader, path: o.loader.path && validateAbsolutePath(o.loader.path, 'loader.path') });
+  if (o.nvram) {
+    const path = o.nvram.path && validateAbsolutePath(o.nvram.path, 'nvram.path');
+    os.setNvram({ path, template: o.nvram.template && validateAbsolutePath(o.nvram.template, 'nvram.template') });
+  }
+  if (o.kernel !== undefined) os.kernel = validateAbsolutePath(o.kernel, 'kernel');
+  if (o.initrd !== undefined) os.initrd = validateAbsolutePath(o.initrd, 'initrd');
+  if (o.cmdline !== undefined) os.cmdline = o.cmdline;
+  if (!o.kernel) add(os.element, 'boot', { dev: 'hd' });
+  if (o.oemStrings?.length) os.smbiosMode = 'sysinfo';
+  if (o.acpi !== false) dom.setFeature('acpi', true);
+  dom.setFeature('apic', true);
+  dom.ensure('clock').setAttribute('offset', 'utc');
+  for (const [k, v] of [['on_poweroff', 'destroy'], ['on_reboot', 'restart'], ['on_crash', 'destroy']] as const) {
+    dom.ensure(k).appendChild(dom.doc.createTextNode(v));
+  }
+  const devs = dom.devices;
+  const targets = new Set<string>();
+  for (const [i, d] of o.disks.entries()) {
+    validateAbsolutePath(d.path, `disks[${i}].path`);
+    if (typeof d.format !== 'string' || !/^[a-z0-9_-]+$/.test(d.format)) throw invalid(`disks[${i}].format is invalid: ${JSON.stringify(d.format)}`);
+    if (typeof d.target !== 'string' || !/^[a-z]+[a-z0-9]*$/.test(d.target)) throw invalid(`disks[${i}].target is invalid: ${JSON.stringify(d.target)}`);
+    if (targets.has(d.target)) throw invalid(`disk target ${d.target} is used twice`);
+    targets.add(d.target);
+    const type = d.type ?? 'file';
+    const disk = add(devs, 'disk', { type, device: d.device ?? 'disk' });
+    add(disk, 'driver', { name: 'qemu', type: d.format });
+    add(disk, 'source', type === 'block' ? { dev: d.path } : { file: d.path });
+    const bus = d.bus ?? (d.target.startsWith('vd') ? 'virtio' : d.target.startsWith('sd') ? 'sata' : undefined);
+    add(disk, 'target', { dev: d.target, bus });
+    if (d.readonly || d.device === 'cdrom') add(disk, 'readonly');
+  }
+  const macs = new Set<string>();
+  for (const [i, n] of (o.interfaces ?? []).entries()) {
+    const kinds = [n.network !== undefined, n.bridge !== undefined, n.user === true].filter(Boolean).length;
+    if (kinds !== 1) throw invalid(`interfaces[${i}] needs exactly one of network, bridge or user`);
+    const mac = n.mac === undefined ? randomMac(macs) : validateMac(n.mac);
+    if (n.mac !== undefined && macs.has(mac)) throw invalid(`MAC address ${mac} is used twice`);
+    macs.add(mac);
+    const type = n.network !== undefined ? 'network' : n.bridge !== undefined ? 'bridge' : 'user';
+    const nic = add(devs, 'interface', { type });
+    add(nic, 'mac', { address: mac });
+    if (type !== 'user') add(nic, 'source', n.network !== undefined ? { network: n.network } : { bridge: n.bridge });
+    add(nic, 'model', { type: n.model ?? 'virtio' });
+  }
+  if (o.serialLog !== undefined) {
+    const s = add(devs, 'serial', { type: 'file' });
+    add(s, 'source', { path: validateAbsolutePath(o.serialLog, 'serialLog') });
+    add(s, 'target', { port: 0 });
+    add(add(devs, 'console', { type: 'pty' }), 'target', { type: 'virtio', port: 0 });
+  }
+  if (o.guestAgent) {
+    const c = add(devs, 'channel', { type: 'unix' });
+    add(c, 'source', { mode: 'bind' });
+    add(c, 'target', { type: 'virtio', name: 'org.qemu.guest_agent.0' });
+  }
+  if (o.vnc) add(add(devs, 'graphics', { type: 'vnc', port: -1, autoport: 'yes', listen: '127.0.0.1' }), 'listen', { type: 'address', address: '127.0.0.1' });
+  if (o.rng !== false) add(add(devs, 'rng', { model: 'virtio' }), 'backend', { model: 'random' }, '/dev/urandom');
+  prettyPrint(dom.root);
+}

@@ -1,0 +1,152 @@
+// A clone's identity carried to the guest in SMBIOS OEM strings (type 11).
+//
+// Encoding (format version 1). Every entry is `virtkit:<key>=<value>`, one fact per entry:
+//   virtkit:v=1                          format version, always first
+//   virtkit:hostname=<name>              RFC 1123 host name, as is
+//   virtkit:root-password-hash=<hash>    crypt(3) hash, as is (printable ASCII, no spaces)
+//   virtkit:ssh-key:<user>=<base64>      one authorized_keys line per entry, base64 (RFC 4648, padded)
+//   virtkit:data:<key>=<base64>          free-form value, base64
+// Keys are restricted to safe characters, so only values that can hold spaces, newlines or any
+// Unicode are base64-encoded; the guest splits at the first '='. Entries of other software (no
+// `virtkit:` prefix) and unknown virtkit keys are ignored when parsing.
+// Limits: an entry is at most MAX_OEM_ENTRY_BYTES bytes, a domain has at most MAX_OEM_ENTRIES
+// strings (the SMBIOS type 11 count is one byte), all together at most MAX_OEM_TOTAL_BYTES
+// (the 32-bit SMBIOS entry point caps the whole table at 64 KiB).
+import { invalid } from '../errors.js';
+
+/** What a clone learns about itself at first boot. */
+export interface CloneIdentity {
+  hostname?: string;
+  /** authorized_keys lines per user, e.g. { root: ['ssh-ed25519 AAAA... me@host'] }. */
+  sshAuthorizedKeys?: Record<string, string[]>;
+  /** A crypt(3) hash (e.g. '$6$salt$...'), never a clear-text password. */
+  rootPasswordHash?: string;
+  /** Free-form key/value pairs for the guest's own use. */
+  data?: Record<string, string>;
+}
+
+/** Prefix of every virtkit OEM string. */
+export const OEM_PREFIX = 'virtkit:';
+/** Largest OEM string virtkit writes, in UTF-8 bytes (prefix included). */
+export const MAX_OEM_ENTRY_BYTES = 4096;
+/** Most strings one SMBIOS type 11 structure can count. */
+export const MAX_OEM_ENTRIES = 255;
+/** Largest total of all OEM strings, in bytes. */
+export const MAX_OEM_TOTAL_BYTES = 32768;
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const USER = /^[a-z_][a-z0-9_.-]{0,30}\$?$/i;
+const DATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const HASH = /^[\x21-\x7e]+$/;
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** Encodes an identity as OEM strings (format above); INVALID_ARGUMENT on bad input or limits. */
+export function identityOemStrings(identity: CloneIdentity): string[] {
+  if (!identity || typeof identity !== 'object') throw invalid('identity must be an object');
+  const out = [`${OEM_PREFIX}v=1`];
+  const { hostname, sshAuthorizedKeys, rootPasswordHash, data } = identity;
+  if (hostname !== undefined) {
+    if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) throw invalid(`invalid hostname ${JSON.stringify(hostname)}`, { hostname });
+    out.push(`${OEM_PREFIX}hostname=${hostname}`);
+  }
+  if (rootPasswordHash !== undefined) {
+    if (typeof rootPasswordHash !== 'string' || !HASH.test(rootPasswordHash)) throw invalid('rootPasswordHash must be a crypt(3) hash: printable ASCII without spaces');
+    out.push(`${OEM_PREFIX}root-password-hash=${rootPasswordHash}`);
+  }
+  for (const [user, keys] of Object.entries(sshAuthorizedKeys ?? {})) {
+    if (!USER.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)} in sshAuthorizedKeys`, { user });
+    if (!Array.isArray(keys)) throw invalid(`sshAuthorizedKeys.${user} must be an array of key lines`);
+    for (const k of keys) {
+      if (typeof k !== 'string' || k.trim() === '') throw invalid(`sshAuthorizedKeys.${user} has an empty or non-string key`);
+      out.push(`${OEM_PREFIX}ssh-key:${user}=${b64(k.trim())}`);
+    }
+  }
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (!DATA_KEY.test(key)) throw invalid(`invalid data key ${JSON.stringify(key)}: letters, digits, '.', '_', '-' (≤ 64)`, { key });
+    if (typeof value !== 'string') throw invalid(`data.${key} must be a string`);
+    out.push(`${OEM_PREFIX}data:${key}=${b64(value)}`);
+  }
+  checkOemLimits(out);
+  return out;
+}
+
+/** Throws INVALID_ARGUMENT when OEM strings break the per-entry, count or total limits. */
+export function checkOemLimits(entries: string[]): void {
+  if (entries.length > MAX_OEM_ENTRIES) throw invalid(`${entries.length} OEM strings: at most ${MAX_OEM_ENTRIES} fit in SMBIOS type 11`);
+  let total = 0;
+  for (const e of entries) {
+    if (e.length === 0 || e.includes('\0')) throw invalid('an OEM string must be non-empty and contain no NUL');
+    const n = Buffer.byteLength(e, 'utf8');
+    total += n + 1;
+    if (n > MAX_OEM_ENTRY_BYTES) {
+      throw invalid(`OEM string ${JSON.stringify(e.slice(0, 40) + '…')} is ${n} bytes; the limit is ${MAX_OEM_ENTRY_BYTES}`, { bytes: n, limit: MAX_OEM_ENTRY_BYTES });
+    }
+  }
+  if (total > MAX_OEM_TOTAL_BYTES) throw invalid(`OEM strings total ${total} bytes; the limit is ${MAX_OEM_TOTAL_BYTES}`, { bytes: total, limit: MAX_OEM_TOTAL_BYTES });
+}
+
+function unb64(v: string, what: string): string {
+  if (!B64.test(v)) throw invalid(`OEM string ${what}: value is not base64`);
+  return Buffer.from(v, 'base64').toString('utf8');
+}
+
+/**
+ * Decodes virtkit OEM strings back to an identity. Other entries and unknown virtkit keys are
+ * ignored; a malformed virtkit entry throws INVALID_ARGUMENT.
+ */
+export function parseOemStrings(entries: readonly string[]): CloneIdentity {
+  const id: CloneIdentity = {};
+  for (const e of entries) {
+    if (!e.startsWith(OEM_PREFIX)) continue;
+    const eq = e.indexOf('=');
+    if (eq < 0) throw invalid(`malformed OEM string ${JSON.stringify(e)}: no '='`);
+    const key = e.slice(OEM_PREFIX.length, eq);
+    const value = e.slice(eq + 1);
+    if (key === 'v') {
+      if (value !== '1') throw invalid(`unsupported virtkit OEM format version ${value}`);
+    } else if (key === 'hostname') id.hostname = value;
+    else if (key === 'root-password-hash') id.rootPasswordHash = value;
+    else if (key.startsWith('ssh-key:')) {
+      const user = key.slice('ssh-key:'.length);
+      ((id.sshAuthorizedKeys ??= {})[user] ??= []).push(unb64(value, key));
+    } else if (key.startsWith('data:')) {
+      (id.data ??= {})[key.slice('data:'.length)] = unb64(value, key);
+    }
+  }
+  return id;
+}
+
+/**
+ * Decodes one SMBIOS type 11 (OEM Strings) structure, as read from
+ * /sys/firmware/dmi/entries/11-N/raw: a formatted area (type, length, handle, count) followed by
+ * NUL-terminated strings and a final NUL. Returns the strings (UTF-8).
+ */
+export function decodeSmbiosType11(raw: Buffer): string[] {
+  if (raw.length < 5 || raw[0] !== 11) throw invalid('not an SMBIOS type 11 structure');
+  const len = raw[1]!;
+  if (len < 5 || len > raw.length) throw invalid('truncated SMBIOS type 11 structure');
+  const count = raw[4]!;
+  const out: string[] = [];
+  let pos = len;
+  while (pos < raw.length && out.length < count) {
+    const end = raw.indexOf(0, pos);
+    if (end < 0) throw invalid('unterminated string in SMBIOS type 11 structure');
+    if (end === pos) break;
+    out.push(raw.toString('utf8', pos, end));
+    pos = end + 1;
+  }
+  return out;
+}
+
+/** Builds an SMBIOS type 11 structure (the inverse of decodeSmbiosType11), e.g. for tests. */
+export function encodeSmbiosType11(strings: readonly string[], handle = 0x0b00): Buffer {
+  if (strings.length > 255) throw invalid('at most 255 strings fit in SMBIOS type 11');
+  const head = Buffer.from([11, 5, handle & 0xff, (handle >> 8) & 0xff, strings.length]);
+  const parts = strings.map((s) => {
+    if (s.length === 0 || s.includes('\0')) throw invalid('SMBIOS strings must be non-empty and contain no NUL');
+    return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
+  });
+  return Buffer.concat([head, ...parts, Buffer.from(strings.length ? [0] : [0, 0])]);
+}

@@ -1,0 +1,137 @@
+// virtkit's own record in a domain's <metadata>: marks templates and clones.
+//
+// The element is what virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT, xml, 'virtkit', VIRTKIT_NS)
+// takes: one element whose root libvirt puts in the namespace; children stay un-namespaced, e.g.
+//   <virtkit:template xmlns:virtkit='https://virtkit.dev/xmlns/template/1' role='template' state='ready' version='2'>
+//     <sealedAt>2025-01-01T00:00:00.000Z</sealedAt>
+//     <operations><operation>machine-id</operation></operations>
+//     <origin name='web' uuid='…'/>
+//     <disks><disk target='vda' path='/pool/tpl.qcow2' format='qcow2'/></disks>
+//     <createdBy pid='4242' host='builder'/>
+//   </virtkit:template>
+// A clone's record has role='clone' and a <deployedFrom name uuid version/> child (its template).
+import type { Element } from './doc.js';
+import { attr, children, createElement, insertChild, parseRoot, parseXml, prettyPrint, serialize, text } from './doc.js';
+import { invalid } from '../errors.js';
+
+/** virtkit's metadata namespace URI. */
+export const VIRTKIT_NS = 'https://virtkit.dev/xmlns/template/1';
+/** The prefix virtkit uses for its namespace. */
+export const VIRTKIT_PREFIX = 'virtkit';
+
+/** Template life cycle: only 'ready' templates can deploy. */
+export type TemplateState = 'creating' | 'sealing' | 'ready' | 'broken';
+const STATES: readonly TemplateState[] = ['creating', 'sealing', 'ready', 'broken'];
+
+/** virtkit's record of a template or a clone. */
+export interface TemplateRecord {
+  role: 'template' | 'clone';
+  state: TemplateState;
+  /** Template version, bumped on each re-seal (a non-negative integer). */
+  version: number;
+  /** ISO 8601 time sealing finished. */
+  sealedAt?: string;
+  /** Sealing operations applied, e.g. ['machine-id', 'ssh-hostkeys']. */
+  operations?: string[];
+  /** The VM a template was made from. */
+  origin?: { name: string; uuid: string };
+  /** For clones: the template deployed from. */
+  template?: { name: string; uuid: string; version: number };
+  /** The disks virtkit made for this domain. */
+  disks?: { target: string; path: string; format: string }[];
+  /** The process that created the record (to find leftovers of a crashed run). */
+  createdBy?: { pid: number; host: string };
+}
+
+const nonNegInt = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalid(`${what} must be a non-negative integer, got ${String(v)}`);
+  return v;
+};
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string' || v === '') throw invalid(`${what} must be a non-empty string`);
+  return v;
+};
+
+/** Serializes a record as one element string for virDomainSetMetadata (no namespace on it). */
+export function templateMetadataXml(rec: TemplateRecord): string {
+  if (rec.role !== 'template' && rec.role !== 'clone') throw invalid(`role must be 'template' or 'clone', got ${JSON.stringify(rec.role)}`);
+  if (!STATES.includes(rec.state)) throw invalid(`state must be one of ${STATES.join(', ')}, got ${JSON.stringify(rec.state)}`);
+  const doc = parseRoot('<template/>', 'template');
+  const root = doc.documentElement!;
+  root.setAttribute('role', rec.role);
+  const add = (p: Element, name: string, attrs: Record<string, string | number | undefined> = {}, t?: string) =>
+    insertChild(p, createElement(doc, name, attrs, t));
+  root.setAttribute('state', rec.state);
+  root.setAttribute('version', String(nonNegInt(rec.version, 'version')));
+  if (rec.sealedAt !== undefined) {
+    if (Number.isNaN(Date.parse(rec.sealedAt))) throw invalid(`sealedAt must be an ISO 8601 time, got ${JSON.stringify(rec.sealedAt)}`);
+    add(root, 'sealedAt', {}, rec.sealedAt);
+  }
+  if (rec.operations) {
+    const ops = add(root, 'operations');
+    for (const op of rec.operations) add(ops, 'operation', {}, str(op, 'operation'));
+  }
+  if (rec.origin) add(root, 'origin', { name: str(rec.origin.name, 'origin.name'), uuid: str(rec.origin.uuid, 'origin.uuid') });
+  if (rec.template) {
+    const t = rec.template;
+    add(root, 'deployedFrom', { name: str(t.name, 'template.name'), uuid: str(t.uuid, 'template.uuid'), version: nonNegInt(t.version, 'template.version') });
+  }
+  if (rec.disks) {
+    const ds = add(root, 'disks');
+    for (const d of rec.disks) add(ds, 'disk', { target: str(d.target, 'disk.target'), path: str(d.path, 'disk.path'), format: str(d.format, 'disk.format') });
+  }
+  if (rec.createdBy) add(root, 'createdBy', { pid: nonNegInt(rec.createdBy.pid, 'createdBy.pid'), host: str(rec.createdBy.host, 'createdBy.host') });
+  prettyPrint(root);
+  return serialize(doc);
+}
+
+// children by local name, whatever their namespace (libvirt leaves them un-namespaced; a
+// hand-written record may prefix them)
+const kids = (el: Element, name: string) => children(el).filter((c) => c.localName === name);
+const kid = (el: Element, name: string) => kids(el, name)[0];
+const need = (el: Element | undefined, name: string, what: string): string => {
+  const v = attr(el, name);
+  if (v === undefined) throw invalid(`virtkit metadata: <${what}> lacks '${name}'`);
+  return v;
+};
+const int = (v: string, what: string): number => {
+  if (!/^\d+$/.test(v)) throw invalid(`virtkit metadata: ${what} is not an integer: ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+/**
+ * Reads virtkit's record from either the element string virDomainGetMetadata returns or a whole
+ * domain XML. Returns undefined when a domain has no virtkit metadata; throws INVALID_ARGUMENT
+ * when the record is malformed.
+ */
+export function parseTemplateMetadata(xml: string): TemplateRecord | undefined {
+  let root = parseXml(xml, 'virtkit metadata').documentElement!;
+  if (root.localName === 'domain' && !root.namespaceURI) {
+    const md = children(root, 'metadata').find((m) => !m.namespaceURI);
+    const found = md && children(md).find((c) => c.namespaceURI === VIRTKIT_NS);
+    if (!found) return undefined;
+    root = found;
+  }
+  if (root.localName !== 'template') throw invalid(`virtkit metadata: unexpected element <${root.nodeName}>`);
+  if (root.namespaceURI && root.namespaceURI !== VIRTKIT_NS) throw invalid(`virtkit metadata: foreign namespace ${root.namespaceURI}`);
+  const role = need(root, 'role', 'template');
+  if (role !== 'template' && role !== 'clone') throw invalid(`virtkit metadata: unknown role ${JSON.stringify(role)}`);
+  const state = need(root, 'state', role) as TemplateState;
+  if (!STATES.includes(state)) throw invalid(`virtkit metadata: unknown state ${JSON.stringify(state)}`);
+  const rec: TemplateRecord = { role, state, version: int(need(root, 'version', role), 'version') };
+  const sealed = kid(root, 'sealedAt');
+  if (sealed) rec.sealedAt = text(sealed);
+  const ops = kid(root, 'operations');
+  if (ops) rec.operations = kids(ops, 'operation').map((o) => text(o) ?? '');
+  const origin = kid(root, 'origin');
+  if (origin) rec.origin = { name: need(origin, 'name', 'origin'), uuid: need(origin, 'uuid', 'origin') };
+  const tpl = kid(root, 'deployedFrom');
+  if (tpl) rec.template = { name: need(tpl, 'name', 'deployedFrom'), uuid: need(tpl, 'uuid', 'deployedFrom'), version: int(need(tpl, 'version', 'deployedFrom'), 'template version') };
+  const disks = kid(root, 'disks');
+  if (disks) {
+    rec.disks = kids(disks, 'disk').map((d) => ({ target: need(d, 'target', 'disk'), path: need(d, 'path', 'disk'), format: need(d, 'format', 'disk') }));
+  }
+  const by = kid(root, 'createdBy');
+  if (by) rec.createdBy = { pid: int(need(by, 'pid', 'createdBy'), 'createdBy pid'), host: need(by, 'host', 'createdBy') };
+  return rec;
+}
