@@ -58,7 +58,7 @@ Napi::Value Domain::GetID(const Napi::CallbackInfo& info) {
   virDomainPtr d = Ptr(info);
   // -1 (unsigned max) for an inactive domain is a value, not an error.
   return Queue<long long>(info.Env(), Owner(info),
-      [d](long long& r, NativeError&) { unsigned int id = virDomainGetID(d); r = id == (unsigned int)-1 ? -1 : id; },
+      [d](long long& r, NativeError&) { unsigned int id = virDomainGetID(d); r = id == (unsigned int)-1 ? -1LL : (long long)id; },
       [](Napi::Env env, long long& r) { return Napi::Number::New(env, (double)r); });
 }
 

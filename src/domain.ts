@@ -43,7 +43,7 @@ export interface UndefineOptions {
 
 /** A libvirt domain. Obtain one from a Connection; never construct it yourself. */
 export class Domain {
-  readonly #n: NativeDomain;
+  #n: NativeDomain;
   readonly #core: Core;
   /** @internal */
   constructor(core: Core, n: NativeDomain) {
@@ -151,20 +151,31 @@ export class Domain {
     return this.#core.call(() => this.#n.resume());
   }
 
-  /** Removes the persistent definition (a running domain becomes transient). */
-  undefine(opts: UndefineOptions = {}): Promise<void> {
-    const flags =
-      (opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM) |
-      (opts.managedSave === false ? 0 : C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) |
-      (opts.snapshotsMetadata === false ? 0 : C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | C.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) |
-      (opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM);
-    return this.#core.call(() => this.#n.undefine(flags));
+  /**
+   * Removes the persistent definition (a running domain becomes transient), with what belongs
+   * to it: NVRAM, TPM state, managed-save image and snapshot metadata unless told to keep them.
+   * Only the flags that apply are sent, so drivers without NVRAM/TPM support still work.
+   */
+  async undefine(opts: UndefineOptions = {}): Promise<void> {
+    const xml = await this.xml({ inactive: true });
+    const doc = new DOMParser().parseFromString(xml, 'text/xml');
+    const has = (tag: string) => doc.getElementsByTagName(tag).length > 0;
+    let flags = 0;
+    if (has('nvram')) flags |= opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM;
+    if (has('tpm')) flags |= opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM;
+    if (opts.managedSave !== false && (await this.hasManagedSaveImage().catch(() => false))) flags |= C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
+    if (opts.snapshotsMetadata !== false && (await this.snapshots().catch(() => [])).length > 0)
+      flags |= C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    await this.#core.call(() => this.#n.undefine(flags));
   }
 
   /** Renames a shut-off persistent domain. */
   async rename(newName: string): Promise<void> {
     checkName('domain', newName);
     await this.#core.call(() => this.#n.rename(newName, 0));
+    // Some drivers leave the handle's cached name stale: take a fresh handle by UUID.
+    const uuid = this.uuid;
+    this.#n = await this.#core.call(() => this.#core.native.domainLookupByUUIDString(uuid));
   }
 
   autostart(): Promise<boolean> {

@@ -38,6 +38,12 @@ describe('storage on a real daemon', () => {
     expect(info[0]!['format-specific']?.data?.compat).toBe('1.1');
     expect(info[0]!['virtual-size']).toBe(64 * 2 ** 20);
     for (const v of [base, mid, top]) run('qemu-img', ['check', '-U', await v.path()]);
+    await base.resize(128 * 2 ** 20);
+    expect((await base.info()).capacity).toBe(128 * 2 ** 20);
+    await base.resize(64 * 2 ** 20, { shrink: true });
+    const scratch = await pool.createVolume({ name: 'wipe.raw', format: 'raw', capacity: 2 ** 20 });
+    await scratch.wipe();
+    await scratch.delete();
   });
 
   it('copies an overlay in full (flattened), with progress; qemu-img check is clean', async () => {

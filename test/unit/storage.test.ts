@@ -63,10 +63,10 @@ describe('StoragePool and Volume on test:///default', () => {
     expect(info.capacity).toBe(1 << 20);
     expect(await v.xml()).toContain(v.name);
     expect((await v.pool()).name).toBe('default-pool');
-    await v.resize(2 << 20);
-    expect((await v.info()).capacity).toBe(2 << 20);
+    // The test driver has no resize: a typed "not supported" (resize runs for real in integration).
+    await expect(v.resize(2 << 20)).rejects.toMatchObject({ code: 'VIR_ERR_NO_SUPPORT' });
     await expect(v.resize(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await v.wipe();
+    await expect(v.wipe()).rejects.toMatchObject({ code: 'VIR_ERR_NO_SUPPORT' });
     const x = await pool.createVolume(
       `<volume><name>${tag}-b.img</name><capacity unit='bytes'>4096</capacity></volume>`,
     );
