@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const per = Math.floor(N / CONC);
     await Promise.all(Array.from({ length: CONC }, async () => { for (let i = 0; i < per; i++) await op(); }));
     const concurrent = (per * CONC) / ((performance.now() - t0) / 1000);
-    const py = JSON.parse((await exec('python3', [new URL('./peers/libvirt_python.py', import.meta.url).pathname, URI, name, String(N), String(CONC)])).stdout) as {
+    const py = JSON.parse((await exec('/usr/bin/python3', [new URL('./peers/libvirt_python.py', import.meta.url).pathname, URI, name, String(N), String(CONC)])).stdout) as {
       serial_ops_per_s: number; concurrent_ops_per_s: number;
     };
     results['lookup+info serial, virtkit ops/s'] = fmt(serial);

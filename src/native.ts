@@ -127,6 +127,11 @@ function packageRoot(): string {
   throw new Error('virtkit: cannot find the package root (binding.gyp)');
 }
 
+// libguestfs launches hold a libuv worker for 10-25 s each and libvirt calls pipeline on one
+// socket: the default pool of 4 threads starves both. Raised only when the program did not choose,
+// and only effective before the pool's first use (hence at import).
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '16';
+
 let addon: NativeAddon | undefined;
 
 /** The addon, loaded once: prebuilds/<platform>-<arch>/ first, else build/Release. */

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Peer benchmark: lookup + info through libvirt-python, serial and with N threads.
 Prints one JSON line: {"serial_ops_per_s": .., "concurrent_ops_per_s": ..}."""
 import json, sys, threading, time
