@@ -17,7 +17,7 @@ import { invalid } from '../errors.js';
 /** What a clone learns about itself at first boot. */
 export interface CloneIdentity {
   hostname?: string;
-  /** authorized_keys lines per user, e.g. { root: ['ssh-ed25519 AAAA... me@host'] }. */
+  /** authorized_keys lines per user, e.g. { root: ['ssh-ed25519 AAAA... me@host'] } (each line trimmed). */
   sshAuthorizedKeys?: Record<string, string[]>;
   /** A crypt(3) hash (e.g. '$6$salt$...'), never a clear-text password. */
   rootPasswordHash?: string;
