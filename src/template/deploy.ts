@@ -1,0 +1,181 @@
+// Deploying clones from a ready template: overlays or copies, a new domain with its own
+// identity, all-or-nothing (a failure removes the volumes and domain the call made).
+import type { Connection } from '../connection.js';
+import type { Domain } from '../domain.js';
+import type { StoragePool, Volume } from '../storage.js';
+import { VirtkitError, invalid } from '../errors.js';
+import { abortError } from '../core.js';
+import { checkName } from '../names.js';
+import { cloneDomain } from '../xml/clone.js';
+import { identityOemStrings } from '../xml/identity.js';
+import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
+import { hashPassword } from '../crypt/index.js';
+import { seal } from '../seal/index.js';
+import { createdBy, readRecord } from './record.js';
+import { Undo } from './create.js';
+import { resolvePool, volumeNameFor } from './disks.js';
+import type { DeployManyOptions, DeployOptions } from './types.js';
+
+export interface TemplateView {
+  domain: Domain;
+  record: TemplateRecord;
+  xml: string;
+}
+
+async function defaultPool(conn: Connection, tpl: TemplateView): Promise<StoragePool> {
+  const first = tpl.record.disks?.[0];
+  if (!first) throw new VirtkitError('INVALID_ARGUMENT', `template '${tpl.domain.name}' has no disks`);
+  return (await conn.volumeByPath(first.path)).pool();
+}
+
+/** Deploys one clone; see Template.deploy. */
+export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions): Promise<Domain> {
+  checkName('clone', o?.name);
+  if (tpl.record.state !== 'ready')
+    throw new VirtkitError('TEMPLATE_NOT_READY', `template '${tpl.domain.name}' is '${tpl.record.state}', not 'ready'`);
+  const mode = o.mode ?? 'linked';
+  if (mode !== 'linked' && mode !== 'full') throw invalid(`mode must be 'linked' or 'full'`);
+  if (o.personalize !== undefined && o.personalize !== 'firstboot' && o.personalize !== 'offline') throw invalid(`personalize must be 'firstboot' or 'offline'`);
+  const disks = tpl.record.disks ?? [];
+  for (const [t, m] of Object.entries(o.diskModes ?? {})) {
+    if (!disks.some((d) => d.target === t)) throw invalid(`diskModes: the template has no disk '${t}'`);
+    if (m !== 'linked' && m !== 'full') throw invalid(`diskModes.${t} must be 'linked' or 'full'`);
+  }
+  // Identity is checked (and the password hashed) before anything is created.
+  const { rootPassword, ...identity } = o.identity ?? {};
+  if (rootPassword !== undefined && typeof rootPassword !== 'string') throw invalid('identity.rootPassword must be a string');
+  const rootPasswordHash = rootPassword !== undefined ? hashPassword(rootPassword) : identity.rootPasswordHash;
+  const oemStrings = identityOemStrings({ ...identity, rootPasswordHash });
+  const pool = o.pool !== undefined ? await resolvePool(conn, o.pool, 'deploy') : await defaultPool(conn, tpl);
+  if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
+  for (const d of disks)
+    if (await pool.findVolume(volumeNameFor(o.name, d.target)))
+      throw new VirtkitError('ALREADY_EXISTS', `volume '${volumeNameFor(o.name, d.target)}' already exists in pool '${pool.name}'`);
+  if (o.signal?.aborted) throw abortError(o.signal);
+
+  const undo = new Undo();
+  const progress = o.onProgress;
+  try {
+    const made: { target: string; path: string; format: string; mode: 'linked' | 'full' }[] = [];
+    for (const d of disks) {
+      if (o.signal?.aborted) throw abortError(o.signal);
+      const m = o.diskModes?.[d.target] ?? mode;
+      const tplVol = await conn.volumeByPath(d.path);
+      const name = volumeNameFor(o.name, d.target);
+      let vol: Volume;
+      if (m === 'linked') {
+        progress?.({ step: 'overlay', name: o.name, disk: d.target });
+        vol = await pool.createVolume({ name, format: 'qcow2', compat: '1.1', backing: tplVol });
+      } else {
+        vol = await pool.copyVolume(tplVol, {
+          name, format: 'qcow2', signal: o.signal,
+          onProgress: (p) => progress?.({ step: 'copy', name: o.name, disk: d.target, bytes: p.bytes, total: p.total }),
+        });
+      }
+      undo.push(() => vol.delete());
+      made.push({ target: d.target, path: await vol.path(), format: 'qcow2', mode: m });
+    }
+    const byTarget = new Map(made.map((d) => [d.target, d]));
+    const rec: TemplateRecord = {
+      role: 'clone', state: 'ready', version: tpl.record.version,
+      template: { name: tpl.domain.name, uuid: tpl.domain.uuid, version: tpl.record.version },
+      disks: made.map(({ target, path, format }) => ({ target, path, format })),
+      createdBy: createdBy(),
+    };
+    const { xml } = cloneDomain(tpl.xml, {
+      name: o.name,
+      diskMap: (d) => {
+        const m = byTarget.get(d.target ?? '');
+        return m ? { path: m.path, format: m.format } : 'drop';
+      },
+      oemStrings,
+      metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
+    });
+    progress?.({ step: 'define', name: o.name });
+    const dom = await conn.defineDomain(xml);
+    undo.push(() => dom.undefine());
+    if (o.personalize === 'offline' && (identity.hostname || identity.sshAuthorizedKeys || rootPassword !== undefined)) {
+      progress?.({ step: 'personalize', name: o.name });
+      await seal({
+        disks: made.map((d) => ({ path: d.path, format: d.format })),
+        operations: 'customize',
+        hostname: identity.hostname,
+        sshAuthorizedKeys: identity.sshAuthorizedKeys,
+        rootPassword: rootPasswordHash !== undefined ? { hash: rootPasswordHash } : undefined,
+        installFirstboot: false,
+        signal: o.signal,
+      });
+    }
+    if (o.start) {
+      progress?.({ step: 'start', name: o.name });
+      await dom.start();
+      undo.push(() => dom.destroy());
+    }
+    undo.clear();
+    progress?.({ step: 'done', name: o.name });
+    return dom;
+  } catch (e) {
+    await undo.run();
+    throw e;
+  }
+}
+
+/** Removes a clone virtkit made: stops it, undefines it, deletes its volumes. */
+export async function removeClone(conn: Connection, dom: Domain): Promise<void> {
+  const rec = await readRecord(dom);
+  if (rec?.role !== 'clone') throw new VirtkitError('INVALID_ARGUMENT', `'${dom.name}' is not a virtkit clone`);
+  if (await dom.isActive()) await dom.destroy();
+  await dom.undefine();
+  for (const d of rec.disks ?? []) {
+    const v = await conn.volumeByPath(d.path).catch(() => undefined);
+    await v?.delete();
+  }
+}
+
+/**
+ * Deploys many clones with bounded concurrency. All or nothing: when one fails, the others are
+ * aborted and every clone this call made is removed; the first error is rethrown.
+ */
+export async function deployMany(conn: Connection, tpl: TemplateView, specs: DeployOptions[], o: DeployManyOptions = {}): Promise<Domain[]> {
+  if (!Array.isArray(specs) || specs.length === 0) throw invalid('deployMany takes a non-empty array of deploy options');
+  const names = specs.map((s) => s?.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw invalid(`clone name '${dup}' appears twice`);
+  const concurrency = o.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid('concurrency must be a positive integer');
+  const inner = new AbortController();
+  const onOuter = () => inner.abort(o.signal?.reason);
+  o.signal?.addEventListener('abort', onOuter, { once: true });
+  const made: (Domain | undefined)[] = new Array(specs.length);
+  let next = 0;
+  let completed = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < specs.length && !inner.signal.aborted) {
+      const index = next++;
+      const spec = specs[index]!;
+      try {
+        made[index] = await deployClone(conn, tpl, {
+          ...spec,
+          signal: inner.signal,
+          onProgress: (p) => o.onProgress?.({ ...p, index, completed, count: specs.length }),
+        });
+        completed++;
+        o.onProgress?.({ step: 'done', name: spec.name, index, completed, count: specs.length });
+      } catch (e) {
+        failure ??= e;
+        inner.abort(e);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
+  } finally {
+    o.signal?.removeEventListener('abort', onOuter);
+  }
+  if (failure !== undefined || o.signal?.aborted) {
+    for (const d of made) if (d) await removeClone(conn, d).catch(() => undefined);
+    throw failure ?? abortError(o.signal!);
+  }
+  return made as Domain[];
+}

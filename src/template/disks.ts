@@ -1,0 +1,84 @@
+// Disk helpers shared by create, deploy and delete: finding volumes behind paths, naming the
+// volumes virtkit makes, and the read-only mode of template disks.
+import { chmod, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Connection } from '../connection.js';
+import type { StoragePool, Volume } from '../storage.js';
+import { VirtkitError, invalid, isVirtError } from '../errors.js';
+import { DomainXml } from '../xml/domain.js';
+import { isSharedDisk } from '../xml/clone.js';
+import { dirPoolXml } from '../xml/pool.js';
+
+export interface WritableDisk {
+  target: string;
+  path: string;
+  format: string;
+}
+
+/** The disks a template or clone owns: writable file disks (CD-ROMs, read-only, shareable are shared). */
+export function writableDisks(xml: string): WritableDisk[] {
+  const out: WritableDisk[] = [];
+  for (const d of new DomainXml(xml).disks) {
+    if (isSharedDisk(d)) continue;
+    if (!d.path) throw new VirtkitError('INVALID_ARGUMENT', `disk ${d.target ?? '?'} is not a file or block device virtkit can copy`);
+    out.push({ target: d.target ?? `disk${out.length}`, path: d.path, format: d.format ?? 'raw' });
+  }
+  return out;
+}
+
+/** The name virtkit gives a domain's disk volume. */
+export function volumeNameFor(domain: string, target: string): string {
+  return `${domain}-${target}.qcow2`;
+}
+
+/**
+ * The libvirt volume at `path`. A file outside every pool gets a transient dir pool over its
+ * directory (libvirt can only copy volumes); `release()` removes that pool again.
+ */
+export async function volumeAt(conn: Connection, path: string): Promise<{ volume: Volume; release(): Promise<void> }> {
+  try {
+    return { volume: await conn.volumeByPath(path), release: async () => undefined };
+  } catch (e) {
+    if (!isVirtError(e, 'VIR_ERR_NO_STORAGE_VOL')) throw e;
+  }
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new VirtkitError('NOT_FOUND', `disk '${path}' does not exist`);
+  const name = `virtkit-tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const pool = await conn.createPool(dirPoolXml(name, dirname(path)));
+  try {
+    return { volume: await conn.volumeByPath(path), release: () => pool.stop().catch(() => undefined) };
+  } catch (e) {
+    await pool.stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function resolvePool(conn: Connection, pool: StoragePool | string | undefined, what: string): Promise<StoragePool> {
+  if (pool === undefined) throw invalid(`${what}: a storage pool is required`);
+  if (typeof pool === 'string') {
+    const p = await conn.findPool(pool);
+    if (!p) throw new VirtkitError('NOT_FOUND', `${what}: storage pool '${pool}' does not exist`);
+    return p;
+  }
+  return pool;
+}
+
+/** Template disks are read-only files so nobody boots the template by accident. */
+export async function setReadOnly(paths: string[], readOnly: boolean): Promise<void> {
+  for (const p of paths) await chmod(p, readOnly ? 0o444 : 0o644).catch(() => undefined);
+}
+
+/** Every volume, in every active pool, whose backing file is one of `paths`. */
+export async function dependents(conn: Connection, paths: string[]): Promise<{ volume: string; path: string; backing: string }[]> {
+  const wanted = new Set(paths);
+  const out: { volume: string; path: string; backing: string }[] = [];
+  const { VolumeXml } = await import('../xml/volume.js');
+  for (const pool of await conn.pools({ active: true })) {
+    await pool.refresh().catch(() => undefined);
+    for (const v of await pool.volumes().catch(() => [] as Volume[])) {
+      const x = new VolumeXml(await v.xml().catch(() => '<volume/>'));
+      if (x.backing && wanted.has(x.backing.path)) out.push({ volume: v.name, path: x.path ?? '', backing: x.backing.path });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,4 @@
+export { Template, type RecoverReport } from './template.js';
+export { flattenClone, } from './flatten.js';
+export { removeClone } from './deploy.js';
+export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './types.js';

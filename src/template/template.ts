@@ -1,0 +1,233 @@
+// Template: the typed face of a template domain (state, version, disks, clones) and the entry
+// point for create / convert / deploy / delete / recover.
+import { inspect } from 'node:util';
+import type { Connection } from '../connection.js';
+import type { Domain } from '../domain.js';
+import { VirtkitError } from '../errors.js';
+import { checkName } from '../names.js';
+import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
+import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
+import { createTemplate, convertTemplate, assertShutOff } from './create.js';
+import { deployClone, deployMany, removeClone } from './deploy.js';
+import { dependents, setReadOnly } from './disks.js';
+import type { ConvertOptions, CreateTemplateOptions, DeployManyOptions, DeployOptions } from './types.js';
+
+/** What recover() did. */
+export interface RecoverReport {
+  /** Templates left by a crashed run that were removed (domain and volumes). */
+  removed: string[];
+  /** Templates converted in place whose seal was interrupted: marked 'broken' (their disks may be half-sealed). */
+  markedBroken: string[];
+  /** Half-made clones removed. */
+  removedClones: string[];
+}
+
+/** A virtkit template: a defined libvirt domain marked in virtkit's metadata namespace. */
+export class Template {
+  readonly #conn: Connection;
+  readonly #dom: Domain;
+  #rec: TemplateRecord;
+
+  private constructor(conn: Connection, dom: Domain, rec: TemplateRecord) {
+    this.#conn = conn;
+    this.#dom = dom;
+    this.#rec = rec;
+  }
+
+  /**
+   * Makes a template from a shut-off VM: its disks are copied into `pool` (the VM is never
+   * touched), the copies sealed, the template defined and marked `ready`, its disks made
+   * read-only. On failure everything created is removed.
+   */
+  static async create(conn: Connection, opts: CreateTemplateOptions): Promise<Template> {
+    const dom = await createTemplate(conn, opts);
+    return Template.#wrap(conn, dom);
+  }
+
+  /** Turns the shut-off VM itself into a template (Proxmox's way): sealed in place, same states. */
+  static async convert(conn: Connection, domain: Domain, opts: ConvertOptions = {}): Promise<Template> {
+    return Template.#wrap(conn, await convertTemplate(domain, opts));
+  }
+
+  /** Every virtkit template on this connection, in any state. */
+  static async list(conn: Connection): Promise<Template[]> {
+    const out: Template[] = [];
+    for (const d of await conn.domains({ persistent: true })) {
+      const rec = await readRecord(d).catch(() => undefined);
+      if (rec?.role === 'template') out.push(new Template(conn, d, rec));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The template called `name` (or with that UUID); NOT_FOUND when there is none. */
+  static async get(conn: Connection, name: string): Promise<Template> {
+    checkName('template', name);
+    const dom = await conn.findDomain(name);
+    const rec = dom && (await readRecord(dom));
+    if (!dom || rec?.role !== 'template') throw new VirtkitError('NOT_FOUND', `no virtkit template named '${name}'`);
+    return new Template(conn, dom, rec);
+  }
+
+  /**
+   * Cleans up after a crashed run: templates still `creating`/`sealing` whose creating process
+   * is gone are removed (copies) or marked `broken` (converted in place); half-made clones
+   * (record present, process gone, disks missing) are removed.
+   */
+  static async recover(conn: Connection): Promise<RecoverReport> {
+    const report: RecoverReport = { removed: [], markedBroken: [], removedClones: [] };
+    for (const d of await conn.domains({ persistent: true })) {
+      const rec = await readRecord(d).catch(() => undefined);
+      if (!rec || rec.state === 'ready' || rec.state === 'broken' || !ownerIsGone(rec)) continue;
+      if (rec.role === 'clone') {
+        await removeClone(conn, d).catch(() => undefined);
+        report.removedClones.push(d.name);
+        continue;
+      }
+      const inPlace = rec.origin?.uuid === d.uuid;
+      if (inPlace) {
+        await writeRecord(d, { ...rec, state: 'broken' });
+        report.markedBroken.push(d.name);
+        continue;
+      }
+      if (await d.isActive()) await d.destroy();
+      await d.undefine();
+      for (const disk of rec.disks ?? []) {
+        await setReadOnly([disk.path], false);
+        const v = await conn.volumeByPath(disk.path).catch(() => undefined);
+        await v?.delete().catch(() => undefined);
+      }
+      report.removed.push(d.name);
+    }
+    return report;
+  }
+
+  static async #wrap(conn: Connection, dom: Domain): Promise<Template> {
+    const rec = await readRecord(dom);
+    if (!rec) throw new VirtkitError('NOT_FOUND', `'${dom.name}' has no virtkit record`);
+    return new Template(conn, dom, rec);
+  }
+
+  get name(): string {
+    return this.#dom.name;
+  }
+  get uuid(): string {
+    return this.#dom.uuid;
+  }
+  get domain(): Domain {
+    return this.#dom;
+  }
+  get state(): TemplateState {
+    return this.#rec.state;
+  }
+  get version(): number {
+    return this.#rec.version;
+  }
+  get sealedAt(): string | undefined {
+    return this.#rec.sealedAt;
+  }
+  get operations(): string[] {
+    return this.#rec.operations ?? [];
+  }
+  get origin(): { name: string; uuid: string } | undefined {
+    return this.#rec.origin;
+  }
+  get disks(): { target: string; path: string; format: string }[] {
+    return this.#rec.disks ?? [];
+  }
+  /** The full record as stored in the domain's metadata. */
+  get record(): TemplateRecord {
+    return structuredClone(this.#rec);
+  }
+
+  /** Re-reads the record from libvirt. */
+  async refresh(): Promise<this> {
+    const rec = await readRecord(this.#dom);
+    if (!rec) throw new VirtkitError('NOT_FOUND', `'${this.name}' is no longer a virtkit template`);
+    this.#rec = rec;
+    return this;
+  }
+
+  async #view() {
+    await this.refresh();
+    return { domain: this.#dom, record: this.#rec, xml: await this.#dom.xml({ inactive: true, secure: true }) };
+  }
+
+  /** Deploys one clone (linked by default). Refused unless the template is `ready`. */
+  async deploy(opts: DeployOptions): Promise<Domain> {
+    return deployClone(this.#conn, await this.#view(), opts);
+  }
+
+  /** Deploys several clones, all or nothing, with bounded concurrency. */
+  async deployMany(specs: DeployOptions[], opts?: DeployManyOptions): Promise<Domain[]> {
+    return deployMany(this.#conn, await this.#view(), specs, opts);
+  }
+
+  /** The clones deployed from this template (by virtkit's record on each clone). */
+  async clones(): Promise<Domain[]> {
+    const out: Domain[] = [];
+    for (const d of await this.#conn.domains()) {
+      const rec = await readRecord(d).catch(() => undefined);
+      if (rec?.role === 'clone' && rec.template?.uuid === this.uuid) out.push(d);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Overlays (made by virtkit or anyone else) whose backing file is a disk of this template. */
+  async dependents(): Promise<{ volume: string; path: string; backing: string }[]> {
+    return dependents(this.#conn, this.disks.map((d) => d.path));
+  }
+
+  /**
+   * Deletes the template: its domain and its disk volumes. Refused with TEMPLATE_IN_USE while
+   * clones exist (naming them) and BACKING_IN_USE while any overlay still uses its disks.
+   */
+  async delete(): Promise<void> {
+    await this.refresh();
+    const clones = await this.clones();
+    if (clones.length)
+      throw new VirtkitError('TEMPLATE_IN_USE', `template '${this.name}' has clones: ${clones.map((c) => c.name).join(', ')}`, {
+        details: { clones: clones.map((c) => c.name) },
+      });
+    const deps = await this.dependents();
+    if (deps.length)
+      throw new VirtkitError('BACKING_IN_USE', `template '${this.name}' disks back other volumes: ${deps.map((d) => d.path).join(', ')}`, {
+        details: { volumes: deps },
+      });
+    if (await this.#dom.isActive()) await this.#dom.destroy();
+    const inPlace = this.#rec.origin?.uuid === this.uuid;
+    await this.#dom.undefine();
+    for (const d of this.disks) {
+      await setReadOnly([d.path], false);
+      if (inPlace) continue; // a converted VM's disks were the VM's own: they go with an explicit volume delete only
+      const v = await this.#conn.volumeByPath(d.path).catch(() => undefined);
+      await v?.delete();
+    }
+  }
+
+  /**
+   * Makes a new version of this template from an updated (shut-off) VM. The current version is
+   * renamed `<name>.v<N>` and stays while clones use it; the new one takes the name.
+   */
+  async newVersion(opts: Omit<CreateTemplateOptions, 'name'>): Promise<Template> {
+    await this.refresh();
+    if (this.state !== 'ready') throw new VirtkitError('TEMPLATE_NOT_READY', `template '${this.name}' is '${this.state}'`);
+    await assertShutOff(opts.from, 'source VM');
+    const name = this.name;
+    const oldName = `${name}.v${this.version}`;
+    if (await this.#conn.findDomain(oldName)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${oldName}' already exists`);
+    await this.#dom.rename(oldName);
+    try {
+      const created = await createTemplate(this.#conn, { ...opts, name });
+      const rec = await readRecord(created);
+      if (rec) await writeRecord(created, { ...rec, version: this.version + 1, createdBy: createdBy() });
+      return Template.#wrap(this.#conn, created);
+    } catch (e) {
+      await this.#dom.rename(name).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  [inspect.custom](): string {
+    return `Template { name: ${inspect(this.name)}, state: '${this.state}', version: ${this.version}, disks: ${inspect(this.disks.map((d) => d.path))} }`;
+  }
+}
