@@ -119,7 +119,7 @@ Napi::Value Guestfs::Call(const Napi::CallbackInfo& info) {
     args = info[1].As<Napi::Array>();
   }
   GfsStatePtr st = Live(info);
-  return it->second->invoke(info.Env(), info.This().As<Napi::Object>(), st, args, it->second->hash);
+  return it->second->invoke(info.Env(), info.This().As<Napi::Object>(), st, args, *it->second);
 }
 
 Napi::Value Guestfs::Has(const Napi::CallbackInfo& info) {
@@ -170,7 +170,7 @@ Napi::Value Guestfs::SetEvents(const Napi::CallbackInfo& info) {
   GfsStatePtr st = Live(info);
   uint64_t mask = (uint64_t)ArgInt64(info, 0) & GUESTFS_EVENT_ALL;
   if (mask && !st->hasTsfn) ThrowUsage(info.Env(), "setEventHandler must be called first");
-  return QueueGfs<int>(info.Env(), info.This().As<Napi::Object>(), st,
+  return QueueGfs<int>(info.Env(), info.This().As<Napi::Object>(), st, "set_event_callback",
       [st, mask](guestfs_h* g, int&) {
         if (st->eventHandle >= 0) guestfs_delete_event_callback(g, st->eventHandle);
         st->eventHandle = -1;

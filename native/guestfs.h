@@ -27,23 +27,29 @@ using GfsStatePtr = std::shared_ptr<GfsState>;
 // Runs `work(g, out)` on a worker with the handle locked. `work` returns false on failure, and the
 // libguestfs error is captured before the lock is released (so it is this call's error).
 template <typename T>
-Napi::Value QueueGfs(Napi::Env env, Napi::Object owner, GfsStatePtr st,
+Napi::Value QueueGfs(Napi::Env env, Napi::Object owner, GfsStatePtr st, const char* what,
                      std::function<bool(guestfs_h*, T&)> work, typename PromiseWorker<T>::Done done) {
   return Queue<T>(env, owner,
-      [st, work](T& out, NativeError& e) {
+      [st, work, what](T& out, NativeError& e) {
         std::lock_guard<std::mutex> lock(st->mu);
         if (!st->g) { e.Usage("guestfs handle is closed"); return; }
         // The error handler is thread-local in libguestfs >= 1.38: silence it on this thread too.
         guestfs_set_error_handler(st->g, nullptr, nullptr);
-        if (!work(st->g, out)) e.CaptureGuestfs(st->g);
+        if (!work(st->g, out)) {
+          bool hasMessage = guestfs_last_error(st->g) != nullptr;
+          e.CaptureGuestfs(st->g);
+          // Some failures (e.g. a bad backend setting value) set no message: name the call.
+          if (!hasMessage) e.message = std::string(what) + ": failed without an error message";
+        }
       },
       std::move(done));
 }
 
 // One entry of the generic call table (guestfs_calls.cc). The invoker reads its arguments from
 // `args` on the main thread (throwing on a wrong type) and returns the promise of the call.
+struct GfsCall;
 using GfsInvoker = Napi::Value (*)(Napi::Env env, Napi::Object owner, const GfsStatePtr& st,
-                                   const Napi::Array& args, bool hash);
+                                   const Napi::Array& args, const GfsCall& call);
 struct GfsCall {
   const char* name;
   GfsInvoker invoke;

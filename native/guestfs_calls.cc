@@ -333,12 +333,13 @@ struct Invoke<R (*)(guestfs_h*, A...), F> {
   }
 
   static Napi::Value Run(Napi::Env env, Napi::Object owner, const GfsStatePtr& st, const Napi::Array& args,
-                         bool hash) {
+                         const GfsCall& call) {
     Holders h;
     ReadCtx c{env, args, 0, 0};
     std::apply([&c](auto&... x) { (x.Read(c), ...); }, h);  // left to right
     if (c.i < args.Length()) ThrowUsage(env, "too many arguments: expected " + std::to_string(c.i));
-    return QueueGfs<Result>(env, owner, st,
+    bool hash = call.hash;
+    return QueueGfs<Result>(env, owner, st, call.name,
         [h](guestfs_h* g, Result& out) mutable {
           size_t* sizeOut = nullptr;
           R r = CallWith(g, h, &sizeOut, std::index_sequence_for<A...>{});
