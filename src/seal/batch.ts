@@ -83,7 +83,7 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       }
       o.onResult?.(j.index, results.get(j.index)!);
     }
-    await g.call('shutdown');
+    await g.shutdown();
     return results;
   } finally {
     await Promise.resolve(g.close()).catch(() => undefined);

@@ -2,26 +2,37 @@
 // can share one appliance without an operation reaching into another guest's disks.
 import type { SealGuest } from './guest-api.js';
 
-async function list(g: SealGuest, name: string, ...args: unknown[]): Promise<string[]> {
+/** Calls a libguestfs function that the native table may lack; undefined when it is missing or fails. */
+export async function tryCall(g: SealGuest, name: string, ...args: unknown[]): Promise<unknown> {
   try {
-    return ((await g.call(name, ...args)) as string[]) ?? [];
+    return await g.call(name, ...args);
   } catch {
-    return [];
+    return undefined;
   }
 }
 
-/** The drive index of a whole-disk device, e.g. /dev/sdb → 1. */
-async function indexOfDisk(g: SealGuest, dev: string): Promise<number> {
-  return Number(await g.call('device_index', dev));
+/**
+ * Drive index of a device name. libguestfs names drives /dev/sda, /dev/sdb, … in the order they
+ * were added, whatever the bus, so the name alone gives the index (sda=0, sdz=25, sdaa=26).
+ */
+export function driveIndexOf(device: string): number | undefined {
+  const m = /^\/dev\/(?:sd|vd|hd|xvd)([a-z]+)\d*$/.exec(device);
+  if (!m) return undefined;
+  let n = 0;
+  for (const c of m[1]!) n = n * 26 + (c.charCodeAt(0) - 96);
+  return n - 1;
 }
 
 /** What the appliance sees, indexed by drive. */
 export interface DeviceMap {
-  /** Drive index of every device, partition, PV-backed LV and mountable filesystem name. */
+  /** Drive indexes a device, partition, LV or btrfs subvolume lives on ([] when unknown). */
   driveOf(device: string): number[];
-  /** Every device on the given drives (disks, partitions, LVs), for device-level operations. */
+  /** Every device on the given drives (disks, partitions, VGs, LVs), for device-level operations. */
   devicesOf(drives: ReadonlySet<number>): string[];
-  /** LVM names or PV UUIDs that appear more than once (guests then need separate appliances). */
+  /**
+   * True when guests must not share this appliance: duplicated VG names or PV UUIDs (clones of
+   * one template), or LVM that cannot be mapped to drives.
+   */
   lvmClash: boolean;
 }
 
@@ -33,39 +44,54 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
     for (const i of idx) s.add(i);
     owner.set(dev, s);
   };
-  for (const d of await list(g, 'list_devices')) add(d, [await indexOfDisk(g, d)]);
-  for (const p of await list(g, 'list_partitions')) add(p, [await indexOfDisk(g, String(await g.call('part_to_dev', p)))]);
-
-  const pvs = await list(g, 'pvs');
-  const pvByUuid = new Map<string, string>();
-  for (const pv of pvs) pvByUuid.set(String(await g.call('pvuuid', pv)), pv);
-  const vgs = await list(g, 'vgs');
-  for (const vg of vgs) {
-    const drives = new Set<number>();
-    for (const u of await list(g, 'vgpvuuids', vg)) for (const i of owner.get(pvByUuid.get(u) ?? '') ?? []) drives.add(i);
-    for (const lv of await list(g, 'lvs')) if (lv.startsWith(`/dev/${vg}/`)) add(lv, drives);
-    add(`/dev/${vg}`, drives);
+  const devices = await g.listDevices();
+  const parts = await g.listPartitions();
+  for (const d of [...devices, ...parts]) {
+    const i = driveIndexOf(d);
+    if (i !== undefined) add(d, [i]);
   }
-  // Identical clones carry identical PV UUIDs; LVM then hides all but one copy.
-  let lvmMembers = 0;
-  for (const p of [...(await list(g, 'list_partitions')), ...(await list(g, 'list_devices'))]) {
-    try {
-      if (String(await g.call('vfs_type', p)) === 'LVM2_member') lvmMembers++;
-    } catch {
-      // No filesystem signature: not an LVM member.
+
+  const vgs = await g.vgs();
+  const pvs = await g.pvs();
+  let mapped = true;
+  if (vgs.length > 0) {
+    // vgpvuuids/pvuuid may be missing from the native table: then LVM cannot be attributed.
+    const pvByUuid = new Map<string, string>();
+    for (const pv of pvs) {
+      const u = await tryCall(g, 'pvuuid', pv);
+      if (typeof u !== 'string') mapped = false;
+      else pvByUuid.set(u, pv);
+    }
+    const lvs = await g.lvs();
+    for (const vg of vgs) {
+      const uuids = await tryCall(g, 'vgpvuuids', vg);
+      if (!Array.isArray(uuids)) mapped = false;
+      const drives = new Set<number>();
+      for (const u of (uuids as string[] | undefined) ?? []) for (const i of owner.get(pvByUuid.get(u) ?? '') ?? []) drives.add(i);
+      for (const lv of lvs) if (lv.startsWith(`/dev/${vg}/`)) add(lv, drives);
+      add(`/dev/${vg}`, drives);
     }
   }
-  const lvmClash = new Set(vgs).size !== vgs.length || lvmMembers > pvs.length;
+  // Identical clones carry identical PV UUIDs; LVM then hides all but one copy.
+  let members = 0;
+  for (const p of [...parts, ...devices]) {
+    try {
+      if ((await g.vfsType(p)) === 'LVM2_member') members++;
+    } catch {
+      // No signature: not an LVM member.
+    }
+  }
+  const lvmClash = new Set(vgs).size !== vgs.length || members > pvs.length || !mapped;
 
   return {
     driveOf(device) {
-      const direct = owner.get(device);
-      if (direct) return [...direct];
-      // Filesystems on btrfs subvolumes ("/dev/sda2:/@") and mapper names.
       const base = device.split(':')[0]!;
-      const m = /^\/dev\/mapper\/([^-]+(?:--[^-]+)*)-/.exec(base);
+      const direct = owner.get(base);
+      if (direct) return [...direct];
+      // /dev/mapper/vg-lv names ("-" inside names doubled).
+      const m = /^\/dev\/mapper\/((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(base);
       if (m) return [...(owner.get(`/dev/${m[1]!.replace(/--/g, '-')}`) ?? [])];
-      return [...(owner.get(base) ?? [])];
+      return [];
     },
     devicesOf(drives) {
       return [...owner.entries()].filter(([, s]) => [...s].some((i) => drives.has(i))).map(([d]) => d);

@@ -8,6 +8,8 @@ export interface OperationRecord {
   name: string;
   removed: string[];
   changed: string[];
+  /** Things the operation could not do (present only when there are some). */
+  warnings?: string[];
 }
 
 export interface WriteOptions {
@@ -54,7 +56,7 @@ export class Effects {
 
   /** `glob` expanded, minus what an earlier step of this dry run removed. */
   async glob(pattern: string): Promise<string[]> {
-    const paths = await this.g.glob(pattern);
+    const paths = await this.g.globExpand(pattern);
     return paths.map((p) => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p)).filter((p) => !this.isGone(p));
   }
 
@@ -98,8 +100,8 @@ export class Effects {
       const dir = parentOf(p);
       if (!(await this.g.isDir(dir))) await this.g.mkdirP(dir);
       await this.g.write(p, data);
-      if (opts.mode !== undefined) await this.g.chmod(opts.mode, p);
-      if (opts.uid !== undefined) await this.g.chown(opts.uid, opts.gid ?? opts.uid, p);
+      if (opts.mode !== undefined) await this.g.chmod(p, opts.mode);
+      if (opts.uid !== undefined) await this.g.chown(p, opts.uid, opts.gid ?? opts.uid);
     }
     this.gone.delete(p);
     this.changedPath(p);
@@ -110,20 +112,20 @@ export class Effects {
     const existed = !this.isGone(p) && (await this.g.isDir(p));
     if (!this.dryRun) {
       if (!existed) await this.g.mkdirP(p);
-      if (opts.mode !== undefined) await this.g.chmod(opts.mode, p);
-      if (opts.uid !== undefined) await this.g.chown(opts.uid, opts.gid ?? opts.uid, p);
+      if (opts.mode !== undefined) await this.g.chmod(p, opts.mode);
+      if (opts.uid !== undefined) await this.g.chown(p, opts.uid, opts.gid ?? opts.uid);
     }
     this.gone.delete(p);
     if (!existed || opts.mode !== undefined || opts.uid !== undefined) this.changedPath(p);
   }
 
   async chmod(mode: number, p: string): Promise<void> {
-    if (!this.dryRun) await this.g.chmod(mode, p);
+    if (!this.dryRun) await this.g.chmod(p, mode);
     this.changedPath(p);
   }
 
   async chown(uid: number, gid: number, p: string): Promise<void> {
-    if (!this.dryRun) await this.g.chown(uid, gid, p);
+    if (!this.dryRun) await this.g.chown(p, uid, gid);
     this.changedPath(p);
   }
 
@@ -150,16 +152,22 @@ export class Effects {
       const dir = parentOf(remote);
       if (!(await this.g.isDir(dir))) await this.g.mkdirP(dir);
       await this.g.upload(local, remote);
-      if (opts.mode !== undefined) await this.g.chmod(opts.mode, remote);
-      if (opts.uid !== undefined) await this.g.chown(opts.uid, opts.gid ?? opts.uid, remote);
+      if (opts.mode !== undefined) await this.g.chmod(remote, opts.mode);
+      if (opts.uid !== undefined) await this.g.chown(remote, opts.uid, opts.gid ?? opts.uid);
     }
     this.gone.delete(remote);
     this.changedPath(remote);
   }
 
+  /** Notes something the operation could not do, for the report. */
+  warn(message: string): void {
+    (this.record.warnings ??= []).push(message);
+  }
+
   /** Records a change made by a device-level call (UUIDs) that has no path. */
   async device(label: string, action: () => Promise<unknown>): Promise<void> {
-    if (!this.dryRun) await action();
+    // An action that returns false did not happen (e.g. an unsupported call).
+    if (!this.dryRun && (await action()) === false) return;
     this.changedPath(label);
   }
 }

@@ -21,6 +21,7 @@ export interface InspectedRoot {
   packageManagement: string;
   hostname: string;
   arch: string;
+  /** In mount order, '/' first. */
   mountpoints: Array<{ mountpoint: string; device: string }>;
 }
 
@@ -37,7 +38,7 @@ export interface SealGuest {
   inspect(): Awaitable<InspectedRoot[]>;
   mountRoot(root: string, opts?: { readonly?: boolean }): Awaitable<unknown>;
   umountAll(): Awaitable<unknown>;
-  glob(pattern: string): Awaitable<string[]>;
+  globExpand(pattern: string): Awaitable<string[]>;
   ls(dir: string): Awaitable<string[]>;
   exists(path: string): Awaitable<boolean>;
   isFile(path: string): Awaitable<boolean>;
@@ -51,16 +52,25 @@ export interface SealGuest {
   rmRf(path: string): Awaitable<unknown>;
   mkdir(path: string): Awaitable<unknown>;
   mkdirP(path: string): Awaitable<unknown>;
-  chmod(mode: number, path: string): Awaitable<unknown>;
-  chown(uid: number, gid: number, path: string): Awaitable<unknown>;
+  chmod(path: string, mode: number): Awaitable<unknown>;
+  chown(path: string, uid: number, gid: number): Awaitable<unknown>;
   lnSf(target: string, link: string): Awaitable<unknown>;
   readlink(path: string): Awaitable<string>;
   touch(path: string): Awaitable<unknown>;
   truncate(path: string): Awaitable<unknown>;
   upload(local: string, remote: string): Awaitable<unknown>;
   listFilesystems(): Awaitable<Record<string, string>>;
-  setUUID(device: string, uuid: string): Awaitable<unknown>;
+  setUuid(device: string, uuid: string): Awaitable<unknown>;
+  pvs(): Awaitable<string[]>;
+  vgs(): Awaitable<string[]>;
+  lvs(): Awaitable<string[]>;
+  listDevices(): Awaitable<string[]>;
+  listPartitions(): Awaitable<string[]>;
+  vfsType(device: string): Awaitable<string>;
+  find(dir: string): Awaitable<string[]>;
   /** Any other libguestfs call by its C name without the prefix, e.g. call('find', '/'). */
   call(name: string, ...args: unknown[]): Awaitable<unknown>;
+  /** Syncs and stops the appliance (reports write errors close() alone could hide). */
+  shutdown(): Awaitable<unknown>;
   close(): Awaitable<unknown>;
 }

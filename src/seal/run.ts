@@ -109,6 +109,7 @@ export function mergeRecords(roots: readonly RootReport[]): OperationRecord[] {
       const m = byName.get(rec.name) ?? { name: rec.name, removed: [], changed: [] };
       m.removed.push(...rec.removed.filter((p) => !m.removed.includes(p)));
       m.changed.push(...rec.changed.filter((p) => !m.changed.includes(p)));
+      if (rec.warnings) (m.warnings ??= []).push(...rec.warnings);
       byName.set(rec.name, m);
     }
   }

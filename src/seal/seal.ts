@@ -133,7 +133,7 @@ export async function seal(o: SealOptions): Promise<SealReport> {
     const t3 = performance.now();
     if (owned) {
       // shutdown() makes libguestfs sync and report write errors; close() alone may hide them.
-      await g.call('shutdown');
+      await g.shutdown();
     }
     const t4 = performance.now();
     progress.tick({ step: 'done' });

@@ -14,7 +14,7 @@ export function baseName(p: string): string {
 /** Every path under `dir` (relative paths from libguestfs `find`), or [] when `dir` is not a directory. */
 export async function findUnder(ctx: OperationContext, dir: string): Promise<string[]> {
   if (!(await ctx.g.isDir(dir)) || (await ctx.g.isSymlink(dir.replace(/\/$/, '')))) return [];
-  const rel = (await ctx.g.call('find', dir)) as string[];
+  const rel = await ctx.g.find(dir);
   return rel.filter((r) => r !== '').map((r) => join(dir, r));
 }
 

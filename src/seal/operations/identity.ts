@@ -9,24 +9,11 @@ async function removeCert(ctx: OperationContext, p: string): Promise<void> {
   if (await ctx.fx.removeFile(p)) ctx.sideEffects.updateCaStore = true;
 }
 
-/** The guest's PVs and VGs, limited to devices of this guest (a shared appliance may hold others). */
+/** The guest's PVs and VGs, limited to this guest's devices (a shared appliance may hold others). */
 async function guestLvm(ctx: OperationContext): Promise<{ pvs: string[]; vgs: string[] }> {
-  const call = async (name: string, ...args: unknown[]) => {
-    try {
-      return (await ctx.g.call(name, ...args)) as string[];
-    } catch {
-      return [];
-    }
-  };
   const mine = new Set(ctx.devices);
-  const pvs = (await call('pvs')).filter((pv) => mine.has(pv));
-  const pvUuids = new Map<string, string>();
-  for (const pv of pvs) pvUuids.set(String(await ctx.g.call('pvuuid', pv)), pv);
-  const vgs: string[] = [];
-  for (const vg of await call('vgs')) {
-    const uuids = await call('vgpvuuids', vg);
-    if (uuids.some((u) => pvUuids.has(u))) vgs.push(vg);
-  }
+  const pvs = (await ctx.g.pvs()).filter((pv) => mine.has(pv));
+  const vgs = (await ctx.g.vgs()).filter((vg) => mine.has(`/dev/${vg}`));
   return { pvs, vgs };
 }
 
@@ -135,9 +122,11 @@ export const identityOperations: Operation[] = [
         if (dev.includes(':')) continue;
         await ctx.fx.device(`${dev} (filesystem UUID)`, async () => {
           try {
-            await ctx.g.setUUID(dev, randomUUID());
+            await ctx.g.setUuid(dev, randomUUID());
+            return true;
           } catch {
             // Like virt-sysprep: a filesystem type without set_uuid support is left as it is.
+            return false;
           }
         });
       }
@@ -155,10 +144,37 @@ export const identityOperations: Operation[] = [
       const { pvs, vgs } = await guestLvm(ctx);
       if (pvs.length === 0 && vgs.length === 0) return;
       // Only this guest's VGs are deactivated and changed: a shared appliance may hold others.
-      if (!ctx.dryRun) await ctx.g.call('vg_activate', false, vgs);
-      for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, () => Promise.resolve(ctx.g.call('pvchange_uuid', pv)));
-      for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, () => Promise.resolve(ctx.g.call('vgchange_uuid', vg)));
-      if (!ctx.dryRun) await ctx.g.call('vg_activate', true, vgs);
+      // Each call may be missing from the native table: then warn and leave the UUIDs alone.
+      const call = async (name: string, ...args: unknown[]): Promise<boolean> => {
+        try {
+          await ctx.g.call(name, ...args);
+          return true;
+        } catch (e) {
+          if (/unknown libguestfs call/.test((e as Error).message)) return false;
+          throw e;
+        }
+      };
+      const missing = (name: string) => ctx.fx.warn(`lvm-uuids: libguestfs call ${name} is not available; LVM UUIDs left unchanged`);
+      if (ctx.dryRun) {
+        for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, async () => undefined);
+        for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, async () => undefined);
+        return;
+      }
+      if (!(await call('vg_activate', false, vgs))) return missing('vg_activate');
+      try {
+        for (const pv of pvs) {
+          let ok = true;
+          await ctx.fx.device(`${pv} (PV UUID)`, async () => (ok = await call('pvchange_uuid', pv)));
+          if (!ok) return missing('pvchange_uuid');
+        }
+        for (const vg of vgs) {
+          let ok = true;
+          await ctx.fx.device(`${vg} (VG UUID)`, async () => (ok = await call('vgchange_uuid', vg)));
+          if (!ok) return missing('vgchange_uuid');
+        }
+      } finally {
+        await call('vg_activate', true, vgs);
+      }
     },
   },
 ];
