@@ -30,7 +30,7 @@ export const FIRSTBOOT_SCRIPT = `#!/bin/sh
 
 LC_ALL=C
 export LC_ALL
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+PATH=\${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 R=\${VIRTKIT_ROOT:-}
 R=\${R%/}
