@@ -167,7 +167,8 @@ async function updateHosts(ctx: OperationContext, oldName: string | undefined, n
       if (repl !== n) changed = true;
       return repl;
     });
-    if (fields[0] === '127.0.1.1' && !changed) {
+    // Debian's convention: 127.0.1.1 carries this host's names (FQDN first), like firstboot.sh writes it.
+    if (fields[0] === '127.0.1.1') {
       changed = true;
       names.splice(0, names.length, ...(name === short ? [name] : [name, short]));
     }
