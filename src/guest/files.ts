@@ -171,7 +171,7 @@ export abstract class GuestFiles {
   ls(directory: string) {
     return this.#list('ls', directory);
   }
-  /** Every path below directory, relative to it. */
+  /** Every path below directory, relative to it with a leading '/' (libguestfs' form: '/sub/file'). */
   find(directory: string) {
     return this.#list('find', directory);
   }

@@ -46,6 +46,8 @@ export class Guest extends GuestFiles {
   #aborted = false;
   #lastActivity = 0;
   #partial = '';
+  /** While a KVM probe runs: its recent log lines, to explain a failure better than libguestfs does. */
+  #probeTail: string[] | undefined;
   readonly #abortListener = () => this.#abort();
 
   private constructor(opts: NormalizedOpenOptions, raw: GuestOpenOptions) {
@@ -132,8 +134,9 @@ export class Guest extends GuestFiles {
             details: { accel: mode, ...(firstError ? { kvmError: firstError.message } : {}) },
           });
         }
-        firstError = err;
-        this.#log(`virtkit: KVM launch failed (${firstLine(err.message)}); retrying with TCG`, 'library');
+        const why = (this.#probeTail ?? []).filter((l) => /error|abort|fail/i.test(l) && !/see earlier error/.test(l)).slice(-3);
+        firstError = why.length ? new Error(`${firstLine(err.message)}: ${why.join(' | ')}`, { cause: err }) : err;
+        this.#log(`virtkit: KVM launch failed (${firstError.message}); retrying with TCG`, 'library');
       }
     }
   }
@@ -189,6 +192,7 @@ export class Guest extends GuestFiles {
     const started = Date.now();
     this.#lastActivity = started;
     let timedOut: string | undefined;
+    this.#probeTail = probe ? [] : undefined;
     const timer = setInterval(() => {
       const now = Date.now();
       if (launchTimeoutMs !== undefined && now - started > launchTimeoutMs) timedOut = `launch took longer than ${launchTimeoutMs} ms`;
@@ -205,6 +209,7 @@ export class Guest extends GuestFiles {
     } finally {
       clearInterval(timer);
     }
+    this.#probeTail = undefined;
   }
 
   #onEvent(ev: NativeGuestfsEvent): void {
@@ -215,6 +220,10 @@ export class Guest extends GuestFiles {
         return;
       }
       const kind = LOG_KINDS.find(([bit]) => bit === ev.event)?.[1];
+      if (this.#probeTail && ev.buf) {
+        this.#probeTail.push(...ev.buf.split('\n').filter(Boolean));
+        this.#probeTail.splice(0, Math.max(0, this.#probeTail.length - 50));
+      }
       if (!kind || !this.#onLog || ev.buf === undefined) return;
       if (kind === 'appliance') {
         // Console output arrives in arbitrary chunks: deliver whole lines.
