@@ -1,10 +1,81 @@
-// guestfs_h* wrapper (work in progress on the guest branch).
+// guestfs_h* wrapper. libguestfs handles are not thread-safe: every use of `g` happens with
+// GfsState::mu held (on a worker), so calls on one handle are serialized while different handles
+// run in parallel. TypeScript also queues calls per handle, so workers rarely wait on the mutex.
 #pragma once
+#include <guestfs.h>
 #include <napi.h>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include "worker.h"
 
 namespace vk {
-class Guestfs {
+
+struct GfsState {
+  std::mutex mu;
+  guestfs_h* g = nullptr;             // null once closed; read/written with mu held
+  std::atomic<bool> closing{false};   // set on the main thread by close(): new calls refuse
+  Napi::ThreadSafeFunction tsfn;      // event delivery; created by setEventHandler
+  bool hasTsfn = false;               // main thread only
+  int eventHandle = -1;               // with mu held
+  std::string marker;                 // on the appliance kernel command line, to find its qemu
+};
+using GfsStatePtr = std::shared_ptr<GfsState>;
+
+// Runs `work(g, out)` on a worker with the handle locked. `work` returns false on failure, and the
+// libguestfs error is captured before the lock is released (so it is this call's error).
+template <typename T>
+Napi::Value QueueGfs(Napi::Env env, Napi::Object owner, GfsStatePtr st, const char* what,
+                     std::function<bool(guestfs_h*, T&)> work, typename PromiseWorker<T>::Done done) {
+  return Queue<T>(env, owner,
+      [st, work, what](T& out, NativeError& e) {
+        std::lock_guard<std::mutex> lock(st->mu);
+        if (!st->g) { e.Usage("guestfs handle is closed"); return; }
+        // The error handler is thread-local in libguestfs >= 1.38: silence it on this thread too.
+        guestfs_set_error_handler(st->g, nullptr, nullptr);
+        if (!work(st->g, out)) {
+          bool hasMessage = guestfs_last_error(st->g) != nullptr;
+          e.CaptureGuestfs(st->g);
+          // Some failures (e.g. a bad backend setting value) set no message: name the call.
+          if (!hasMessage) e.message = std::string(what) + ": failed without an error message";
+        }
+      },
+      std::move(done));
+}
+
+// One entry of the generic call table (guestfs_calls.cc). The invoker reads its arguments from
+// `args` on the main thread (throwing on a wrong type) and returns the promise of the call.
+struct GfsCall;
+using GfsInvoker = Napi::Value (*)(Napi::Env env, Napi::Object owner, const GfsStatePtr& st,
+                                   const Napi::Array& args, const GfsCall& call);
+struct GfsCall {
+  const char* name;
+  GfsInvoker invoke;
+  bool hash;  // char** result is a flat key/value list: resolve with an object
+};
+// The table, terminated by {nullptr, nullptr, false}.
+extern const GfsCall kGfsCalls[];
+
+class Guestfs : public Napi::ObjectWrap<Guestfs> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
+  explicit Guestfs(const Napi::CallbackInfo& info);
+  ~Guestfs() override;
+
+ private:
+  GfsStatePtr Live(const Napi::CallbackInfo& info);
+  Napi::Value Call(const Napi::CallbackInfo& info);
+  Napi::Value Has(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value IsClosed(const Napi::CallbackInfo& info);
+  Napi::Value SetEventHandler(const Napi::CallbackInfo& info);
+  Napi::Value SetEvents(const Napi::CallbackInfo& info);
+  Napi::Value KillAppliance(const Napi::CallbackInfo& info);
+  Napi::Value Marker(const Napi::CallbackInfo& info);
+
+  GfsStatePtr st_;
 };
+
 }  // namespace vk

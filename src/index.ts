@@ -19,3 +19,29 @@ export type {
   VolumeOptions, BackingFile, CloneOptions, CloneResult, CloneDiskInfo, CloneDiskAction, CloneIdentity,
   TemplateRecord, TemplateState,
 } from './xml/index.js';
+// Guest: a libguestfs session.
+export { Guest, kvmBrokenReason } from './guest/index.js';
+export type {
+  Accel,
+  DriveSpec,
+  GuestOpenOptions,
+  GuestProgress,
+  GuestLogKind,
+  GuestState,
+  GuestStat,
+  GuestStatvfs,
+  DiskCreateOptions,
+  MkfsOptions,
+  MountRootResult,
+  OsRoot,
+} from './guest/index.js';
+
+// Sealing exports.
+export { seal, sealMany, listOperations, selectOperations } from './seal/index.js';
+export type { SealOptions, SealReport, SealProgress, SealManyOptions, SealManyResult, OperationInfo, CustomizeOptions, PasswordSpec, FileAction, DiskSpec as SealDiskSpec, DomainLike } from './seal/index.js';
+export { hashPassword, sha512Crypt, verifySha512Crypt } from './crypt/index.js';
+export { FIRSTBOOT_SCRIPT, SYSTEMD_UNIT } from './firstboot/index.js';
+
+// Templates.
+export { Template, flattenClone, removeClone, type RecoverReport } from './template/index.js';
+export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './template/index.js';

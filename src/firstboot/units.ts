@@ -1,0 +1,50 @@
+// How the first-boot script gets started: a systemd unit, or a SysV/busybox init script.
+import { FIRSTBOOT_DONE_PATH, FIRSTBOOT_SCRIPT_PATH } from './script.js';
+
+export const SYSTEMD_UNIT_NAME = 'virtkit-firstboot.service';
+export const SYSTEMD_UNIT_PATH = `/etc/systemd/system/${SYSTEMD_UNIT_NAME}`;
+export const SYSTEMD_WANTS_LINK = `/etc/systemd/system/multi-user.target.wants/${SYSTEMD_UNIT_NAME}`;
+export const INIT_SCRIPT_PATH = '/etc/init.d/virtkit-firstboot';
+
+/**
+ * Runs early (no default dependencies: only local filesystems needed) and before anything that
+ * publishes the hostname or the host keys: the network (DHCP sends the hostname) and sshd.
+ */
+export const SYSTEMD_UNIT = `[Unit]
+Description=virtkit first boot: this clone's machine-id, SSH host keys, hostname and keys
+DefaultDependencies=no
+Wants=network-pre.target
+After=local-fs.target systemd-remount-fs.service
+Before=network-pre.target systemd-networkd.service NetworkManager.service networking.service
+Before=ssh.service sshd.service ssh.socket sshd-keygen.target dropbear.service
+Before=cloud-init-local.service systemd-user-sessions.service shutdown.target
+Conflicts=shutdown.target
+ConditionPathExists=!${FIRSTBOOT_DONE_PATH}
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${FIRSTBOOT_SCRIPT_PATH}
+StandardOutput=journal+console
+TimeoutSec=0
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** For guests without systemd: LSB headers for insserv/update-rc.d, and a plain start. */
+export const INIT_SCRIPT = `#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          virtkit-firstboot
+# Required-Start:    $local_fs
+# Required-Stop:
+# X-Start-Before:    $network ssh sshd dropbear
+# Default-Start:     S
+# Default-Stop:
+# Short-Description: virtkit first boot (per-clone identity)
+### END INIT INFO
+case "$1" in
+  start|'') [ -e ${FIRSTBOOT_DONE_PATH} ] || exec ${FIRSTBOOT_SCRIPT_PATH} ;;
+esac
+exit 0
+`;

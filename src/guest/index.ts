@@ -1,0 +1,5 @@
+export { Guest, type GuestState, type MountRootResult } from './guest.js';
+export type { GuestStat, GuestStatvfs, DiskCreateOptions, MkfsOptions } from './files.js';
+export type { OsRoot } from './inspect.js';
+export type { DriveSpec, GuestOpenOptions, GuestProgress, GuestLogKind } from './options.js';
+export { type Accel, kvmBrokenReason } from './accel.js';

@@ -1,0 +1,131 @@
+// Validation and defaults for Guest.open, kept free of native code so it is unit-testable.
+import { access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { VirtkitError, invalid } from '../errors.js';
+import { resolveAccel, type Accel } from './accel.js';
+
+export interface DriveSpec {
+  path: string;
+  /** Image format. Give it: libguestfs will not guess (probing a raw image is unsafe). */
+  format?: 'raw' | 'qcow2' | (string & {});
+  readonly?: boolean;
+  /** The device name the guest used for it, e.g. 'sda' (helps inspection map /etc/fstab). */
+  name?: string;
+}
+
+export interface GuestProgress {
+  position: number;
+  total: number;
+  procNr: number;
+  serial: number;
+}
+
+export type GuestLogKind = 'library' | 'appliance' | 'warning' | 'trace';
+
+export interface GuestOpenOptions {
+  drives: DriveSpec[];
+  /** Default: VIRTKIT_ACCEL, else 'auto' (KVM, retried once on TCG). */
+  accel?: Accel;
+  memsizeMiB?: number;
+  smp?: number;
+  /** libguestfs backend. Default: LIBGUESTFS_BACKEND, else 'direct'. */
+  backend?: string;
+  /** Extra backend settings, 'name' or 'name=value' (not force_tcg/force_kvm: use `accel`). */
+  backendSettings?: string[];
+  onProgress?: (p: GuestProgress) => void;
+  /** libguestfs, appliance and warning messages, one line at a time. */
+  onLog?: (line: string, kind: GuestLogKind) => void;
+  /** Log every libguestfs call through onLog (kind 'trace'). */
+  trace?: boolean;
+  /** Aborting kills the appliance and closes the handle; pending calls reject with ABORTED. */
+  signal?: AbortSignal;
+  /** Launch now (default true). With false, call `guest.launch()` later. */
+  launch?: boolean;
+  /** Upper bound on the whole launch, per attempt. Default: none. */
+  launchTimeoutMs?: number;
+  /** 'auto' only: a KVM launch silent for this long is treated as hung. Default 30 s. */
+  kvmProbeSilenceMs?: number;
+}
+
+export interface NormalizedOpenOptions {
+  drives: Array<{ path: string; format?: string; readonly: boolean; name?: string }>;
+  accel: Accel;
+  backend: string;
+  backendSettings: string[];
+  memsizeMiB?: number;
+  smp?: number;
+  trace: boolean;
+  launch: boolean;
+  launchTimeoutMs?: number;
+  kvmProbeSilenceMs: number;
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function intIn(name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!isInt(v) || v < min || v > max) throw invalid(`${name} must be an integer from ${min} to ${max}`, { [name]: v });
+  return v;
+}
+
+/** Shapes and defaults only; no file system access. */
+export function normalizeOpenOptions(opts: GuestOpenOptions, env: NodeJS.ProcessEnv = process.env): NormalizedOpenOptions {
+  if (!opts || typeof opts !== 'object') throw invalid('Guest.open needs an options object');
+  if (!Array.isArray(opts.drives) || opts.drives.length === 0) throw invalid('Guest.open needs at least one drive');
+  const drives = opts.drives.map((d, i) => {
+    if (!d || typeof d !== 'object') throw invalid(`drives[${i}] must be an object`);
+    if (typeof d.path !== 'string' || d.path === '') throw invalid(`drives[${i}].path must be a non-empty string`);
+    if (d.format !== undefined && (typeof d.format !== 'string' || !/^[a-z0-9_-]+$/.test(d.format)))
+      throw invalid(`drives[${i}].format must be a format name such as 'qcow2' or 'raw'`, { format: d.format });
+    if (d.readonly !== undefined && typeof d.readonly !== 'boolean') throw invalid(`drives[${i}].readonly must be a boolean`);
+    if (d.name !== undefined && (typeof d.name !== 'string' || !/^(\/dev\/)?[A-Za-z0-9_-]+$/.test(d.name)))
+      throw invalid(`drives[${i}].name must be a device name such as 'sda' or '/dev/sda'`, { name: d.name });
+    return {
+      path: resolve(d.path),
+      readonly: d.readonly ?? false,
+      ...(d.format !== undefined ? { format: d.format } : {}),
+      ...(d.name !== undefined ? { name: d.name.startsWith('/dev/') ? d.name : `/dev/${d.name}` } : {}),
+    };
+  });
+  const backend = opts.backend ?? (env['LIBGUESTFS_BACKEND'] || 'direct');
+  if (typeof backend !== 'string' || backend === '') throw invalid('backend must be a non-empty string');
+  const backendSettings = opts.backendSettings ?? [];
+  if (!Array.isArray(backendSettings)) throw invalid('backendSettings must be an array of strings');
+  for (const s of backendSettings) {
+    if (typeof s !== 'string' || !/^[A-Za-z0-9_.-]+(=.*)?$/.test(s)) throw invalid(`bad backend setting '${String(s)}'`);
+    const key = s.split('=')[0];
+    if (key === 'force_tcg' || key === 'force_kvm') throw invalid(`use the accel option instead of backend setting ${key}`);
+  }
+  for (const f of ['onProgress', 'onLog'] as const) {
+    if (opts[f] !== undefined && typeof opts[f] !== 'function') throw invalid(`${f} must be a function`);
+  }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal');
+  const launchTimeoutMs = intIn('launchTimeoutMs', opts.launchTimeoutMs, 1, 3_600_000);
+  const memsizeMiB = intIn('memsizeMiB', opts.memsizeMiB, 128, 1 << 20);
+  const smp = intIn('smp', opts.smp, 1, 255);
+  return {
+    drives,
+    accel: resolveAccel(opts.accel, env),
+    backend,
+    backendSettings: [...backendSettings],
+    trace: opts.trace === true,
+    launch: opts.launch !== false,
+    kvmProbeSilenceMs: intIn('kvmProbeSilenceMs', opts.kvmProbeSilenceMs, 1, 3_600_000) ?? 30_000,
+    ...(memsizeMiB !== undefined ? { memsizeMiB } : {}),
+    ...(smp !== undefined ? { smp } : {}),
+    ...(launchTimeoutMs !== undefined ? { launchTimeoutMs } : {}),
+  };
+}
+
+/** NOT_FOUND for the first drive that is missing or unreadable (writable too unless readonly). */
+export async function checkDrives(drives: NormalizedOpenOptions['drives']): Promise<void> {
+  for (const d of drives) {
+    try {
+      await access(d.path, d.readonly ? constants.R_OK : constants.R_OK | constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new VirtkitError('NOT_FOUND', `drive not found: ${d.path}`, { cause: e, details: { path: d.path } });
+      throw invalid(`drive not accessible (${code}): ${d.path}`, { path: d.path, code });
+    }
+  }
+}

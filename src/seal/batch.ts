@@ -1,0 +1,147 @@
+// sealMany(): several guests, sharing appliances where that is safe. One appliance launch costs
+// 10-25 s here, sealing a guest inside it about a second, so sharing is where the time goes.
+// Not safe: guests whose LVM names or PV UUIDs clash (clones of one template have identical
+// ones), because LVM in the appliance then shows only one of them. Such a group is detected right
+// after launch, before any write, and its guests are sealed one appliance each.
+import { VirtkitError } from '../errors.js';
+import type { ResolvedDisk } from './disks.js';
+import { mapDevices } from './devices.js';
+import { openAppliance } from './appliance.js';
+import type { InspectedRoot, SealGuest } from './guest-api.js';
+import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
+import type { SealOptions, SealReport } from './types.js';
+import { jobDisks, seal, validateSealOptions } from './seal.js';
+
+/** Options of sealMany(). */
+export interface SealManyOptions {
+  /** Appliances running at once. Default 2 (each takes a core and ~1 GiB here). */
+  concurrency?: number;
+  /** Guests per shared appliance. Default 8; 1 disables sharing. */
+  perAppliance?: number;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  signal?: AbortSignal;
+  /** Called as each guest finishes. */
+  onResult?: (index: number, result: SealManyResult) => void;
+}
+
+/** One guest's outcome; a failure of one guest does not stop the others. */
+export type SealManyResult = { ok: true; report: SealReport } | { ok: false; error: Error };
+
+interface Job {
+  index: number;
+  opts: SealOptions;
+  disks: ResolvedDisk[];
+  selected: Set<string>;
+  customize: ReturnType<typeof validateSealOptions>['customize'];
+}
+
+/** Seals each job inside one shared appliance; returns null when the group must be split. */
+async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, SealManyResult> | null> {
+  const t0 = performance.now();
+  const drives = group.flatMap((j) => j.disks.map((d) => ({ ...d, readonly: j.opts.dryRun ?? false })));
+  const g: SealGuest = await openAppliance({ drives, ...(o.accel ? { accel: o.accel } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  const results = new Map<number, SealManyResult>();
+  try {
+    const t1 = performance.now();
+    const map = await mapDevices(g);
+    if (map.lvmClash) return null;
+    const roots = await g.inspect();
+    const t2 = performance.now();
+    let first = 0;
+    const rootsOf = new Map<number, InspectedRoot[]>();
+    const drivesOf = new Map<number, Set<number>>();
+    for (const j of group) {
+      const mine = new Set(j.disks.map((_, i) => first + i));
+      first += j.disks.length;
+      drivesOf.set(j.index, mine);
+      rootsOf.set(j.index, roots.filter((r) => map.driveOf(r.root).some((i) => mine.has(i))));
+    }
+    for (const j of group) {
+      const started = performance.now();
+      try {
+        checkAborted(o.signal ?? j.opts.signal);
+        const rs = rootsOf.get(j.index)!;
+        checkRoots(rs, j.opts.multiboot ?? 'each', j.disks.map((d) => d.path).join(', '));
+        const dryRun = j.opts.dryRun ?? false;
+        const rootReports = await sealRoots(g, rs, {
+          selected: j.selected, customize: j.customize, dryRun, multiboot: j.opts.multiboot ?? 'each',
+          devices: map.devicesOf(drivesOf.get(j.index)!),
+          ...(j.opts.signal ?? o.signal ? { signal: (j.opts.signal ?? o.signal)! } : {}),
+        });
+        const report: SealReport = {
+          guest: rootReports[0]!.guest, operations: mergeRecords(rootReports), roots: rootReports, dryRun,
+          disks: j.disks.map((d) => d.path),
+          // Launch and inspection are shared: each guest is charged its share.
+          timings: {
+            launchMs: Math.round((t1 - t0) / group.length), inspectMs: Math.round((t2 - t1) / group.length),
+            operationsMs: Math.round(performance.now() - started), totalMs: Math.round((t2 - t0) / group.length + performance.now() - started),
+          },
+        };
+        results.set(j.index, { ok: true, report });
+      } catch (e) {
+        results.set(j.index, { ok: false, error: e instanceof Error ? e : new Error(String(e)) });
+      }
+      o.onResult?.(j.index, results.get(j.index)!);
+    }
+    await g.shutdown();
+    return results;
+  } finally {
+    await Promise.resolve(g.close()).catch(() => undefined);
+  }
+}
+
+/**
+ * Seals several guests with bounded parallelism, sharing one appliance among up to
+ * `perAppliance` guests when their LVM names do not clash. Jobs are checked (operations,
+ * customize input, disks exist, domains shut off) before any appliance starts; a job that fails
+ * those checks fails alone. Results come back in job order.
+ */
+export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions = {}): Promise<SealManyResult[]> {
+  const concurrency = Math.max(1, Math.floor(o.concurrency ?? 2));
+  const per = Math.max(1, Math.floor(o.perAppliance ?? 8));
+  const results: SealManyResult[] = new Array(jobs.length);
+  const ready: Job[] = [];
+  for (const [index, opts] of jobs.entries()) {
+    try {
+      if (opts.guest) throw new VirtkitError('INVALID_ARGUMENT', 'sealMany: jobs take disks or domain, not guest');
+      const { selected, customize } = validateSealOptions(opts);
+      ready.push({ index, opts, disks: await jobDisks(opts), selected, customize });
+    } catch (e) {
+      results[index] = { ok: false, error: e as Error };
+      o.onResult?.(index, results[index]);
+    }
+  }
+  const groups: Job[][] = [];
+  for (let i = 0; i < ready.length; i += per) groups.push(ready.slice(i, i + per));
+
+  const runAlone = async (j: Job) => {
+    try {
+      const report = await seal({ ...j.opts, ...(o.accel && !j.opts.accel ? { accel: o.accel } : {}) });
+      results[j.index] = { ok: true, report };
+    } catch (e) {
+      results[j.index] = { ok: false, error: e as Error };
+    }
+    o.onResult?.(j.index, results[j.index]!);
+  };
+  const runGroup = async (group: Job[]) => {
+    if (group.length === 1) return runAlone(group[0]!);
+    let shared: Map<number, SealManyResult> | null;
+    try {
+      shared = await sealGroup(group, o);
+    } catch (e) {
+      // The shared launch itself failed (e.g. one corrupt image): retry each guest alone so the
+      // failure is charged to the guest that caused it.
+      shared = null;
+      if (o.signal?.aborted) throw e;
+    }
+    if (shared) for (const [i, r] of shared) results[i] = r;
+    else for (const j of group) await runAlone(j);
+  };
+
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
+    while (next < groups.length) await runGroup(groups[next++]!);
+  });
+  await Promise.all(workers);
+  return results;
+}

@@ -1,0 +1,101 @@
+// Maps appliance devices back to the drive (and so the guest) they belong to, so several guests
+// can share one appliance without an operation reaching into another guest's disks.
+import type { SealGuest } from './guest-api.js';
+
+/** Calls a libguestfs function that the native table may lack; undefined when it is missing or fails. */
+export async function tryCall(g: SealGuest, name: string, ...args: unknown[]): Promise<unknown> {
+  try {
+    return await g.call(name, ...args);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drive index of a device name. libguestfs names drives /dev/sda, /dev/sdb, … in the order they
+ * were added, whatever the bus, so the name alone gives the index (sda=0, sdz=25, sdaa=26).
+ */
+export function driveIndexOf(device: string): number | undefined {
+  const m = /^\/dev\/(?:sd|vd|hd|xvd)([a-z]+)\d*$/.exec(device);
+  if (!m) return undefined;
+  let n = 0;
+  for (const c of m[1]!) n = n * 26 + (c.charCodeAt(0) - 96);
+  return n - 1;
+}
+
+/** What the appliance sees, indexed by drive. */
+export interface DeviceMap {
+  /** Drive indexes a device, partition, LV or btrfs subvolume lives on ([] when unknown). */
+  driveOf(device: string): number[];
+  /** Every device on the given drives (disks, partitions, VGs, LVs), for device-level operations. */
+  devicesOf(drives: ReadonlySet<number>): string[];
+  /**
+   * True when guests must not share this appliance: duplicated VG names or PV UUIDs (clones of
+   * one template), or LVM that cannot be mapped to drives.
+   */
+  lvmClash: boolean;
+}
+
+/** Builds the device map of an appliance. */
+export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
+  const owner = new Map<string, Set<number>>();
+  const add = (dev: string, idx: Iterable<number>) => {
+    const s = owner.get(dev) ?? new Set<number>();
+    for (const i of idx) s.add(i);
+    owner.set(dev, s);
+  };
+  const devices = await g.listDevices();
+  const parts = await g.listPartitions();
+  for (const d of [...devices, ...parts]) {
+    const i = driveIndexOf(d);
+    if (i !== undefined) add(d, [i]);
+  }
+
+  const vgs = await g.vgs();
+  const pvs = await g.pvs();
+  let mapped = true;
+  if (vgs.length > 0) {
+    // vgpvuuids/pvuuid may be missing from the native table: then LVM cannot be attributed.
+    const pvByUuid = new Map<string, string>();
+    for (const pv of pvs) {
+      const u = await tryCall(g, 'pvuuid', pv);
+      if (typeof u !== 'string') mapped = false;
+      else pvByUuid.set(u, pv);
+    }
+    const lvs = await g.lvs();
+    for (const vg of vgs) {
+      const uuids = await tryCall(g, 'vgpvuuids', vg);
+      if (!Array.isArray(uuids)) mapped = false;
+      const drives = new Set<number>();
+      for (const u of (uuids as string[] | undefined) ?? []) for (const i of owner.get(pvByUuid.get(u) ?? '') ?? []) drives.add(i);
+      for (const lv of lvs) if (lv.startsWith(`/dev/${vg}/`)) add(lv, drives);
+      add(`/dev/${vg}`, drives);
+    }
+  }
+  // Identical clones carry identical PV UUIDs; LVM then hides all but one copy.
+  let members = 0;
+  for (const p of [...parts, ...devices]) {
+    try {
+      if ((await g.vfsType(p)) === 'LVM2_member') members++;
+    } catch {
+      // No signature: not an LVM member.
+    }
+  }
+  const lvmClash = new Set(vgs).size !== vgs.length || members > pvs.length || !mapped;
+
+  return {
+    driveOf(device) {
+      const base = device.split(':')[0]!;
+      const direct = owner.get(base);
+      if (direct) return [...direct];
+      // /dev/mapper/vg-lv names ("-" inside names doubled).
+      const m = /^\/dev\/mapper\/((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(base);
+      if (m) return [...(owner.get(`/dev/${m[1]!.replace(/--/g, '-')}`) ?? [])];
+      return [];
+    },
+    devicesOf(drives) {
+      return [...owner.entries()].filter(([, s]) => [...s].some((i) => drives.has(i))).map(([d]) => d);
+    },
+    lvmClash,
+  };
+}

@@ -1,0 +1,44 @@
+// Small building blocks shared by operations whose effect is more than a glob list.
+import type { OperationContext } from './types.js';
+
+/** Joins a directory and a name the way find(1) output is joined (no doubled slash). */
+export function join(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+/** Last path component. */
+export function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** Every path under `dir` (relative paths from libguestfs `find`), or [] when `dir` is not a directory. */
+export async function findUnder(ctx: OperationContext, dir: string): Promise<string[]> {
+  if (!(await ctx.g.isDir(dir)) || (await ctx.g.isSymlink(dir.replace(/\/$/, '')))) return [];
+  const rel = await ctx.g.find(dir);
+  return rel.filter((r) => r !== '').map((r) => join(dir, r));
+}
+
+/**
+ * Removes the regular files below `dir` and keeps the directory tree (virt-sysprep's
+ * rm_rf_only_files): package managers and cron expect their directories to exist.
+ */
+export async function removeOnlyFiles(ctx: OperationContext, dir: string, skip?: (path: string) => boolean): Promise<void> {
+  for (const p of await findUnder(ctx, dir)) {
+    if (skip?.(p)) continue;
+    if ((await ctx.g.isSymlink(p)) || !(await ctx.g.isFile(p))) continue;
+    await ctx.fx.removeFile(p);
+  }
+}
+
+/** Reads a text file, or undefined when it is not a regular file. */
+export async function readText(ctx: OperationContext, p: string): Promise<string | undefined> {
+  if (!(await ctx.g.isFile(p))) return undefined;
+  return (await ctx.g.readFile(p)).toString('utf8');
+}
+
+/** Splits text into lines without the trailing empty element a final newline gives. */
+export function lines(text: string): string[] {
+  const out = text.split('\n');
+  if (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
