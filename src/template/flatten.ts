@@ -36,7 +36,10 @@ export async function flattenClone(
     const x = new DomainXml(await dom.xml({ inactive: true, secure: true }));
     for (const disk of x.disks) {
       const r = replaced.find((p) => p.from === disk.path);
-      if (r) disk.setSource({ path: r.to, format: 'qcow2' });
+      if (r) {
+        disk.setSource({ type: 'file', path: r.to });
+        disk.format = 'qcow2';
+      }
     }
     await conn.defineDomain(x.toString());
     undo.clear();
