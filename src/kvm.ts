@@ -1,15 +1,30 @@
 // Does KVM really work on this host? Offering it (capabilities) is not proof: with broken
-// nested virtualisation QEMU aborts ("failed to set MSR 0x10a") or hangs at vCPU start.
+// nested virtualisation QEMU aborts ("failed to set MSR 0x10a") or the guest hangs once the
+// kernel runs (a BIOS alone may still spin happily, so the probe boots a real kernel).
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Connection } from './connection.js';
 import { sleep } from './core.js';
 
 const cache = new Map<string, Promise<boolean>>();
 
-/** A diskless KVM domain that runs the BIOS and spins; enough to exercise vCPU setup. */
-function probeXml(): string {
-  const doc = new DOMParser().parseFromString('<domain type="kvm"/>', 'text/xml');
+/** The host's newest kernel, when the daemon is local and one is in /boot. */
+function hostKernel(): string | undefined {
+  try {
+    const k = readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().at(-1);
+    return k ? `/boot/${k}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A diskless KVM domain booting `kernel` with no root: a working KVM panics within a second or
+ * two ("unable to mount root"), and panic=-1 + on_reboot=destroy turns that into a shut-off domain.
+ */
+export function probeXml(kernel: string, type = 'kvm'): string {
+  const doc = new DOMParser().parseFromString(`<domain type="${type === 'kvm' ? 'kvm' : 'qemu'}"/>`, 'text/xml');
   const root = doc.documentElement!;
   const add = (parent: typeof root, tag: string, text?: string, attrs: Record<string, string> = {}) => {
     const el = doc.createElement(tag);
@@ -19,43 +34,58 @@ function probeXml(): string {
     return el;
   };
   add(root, 'name', `virtkit-kvm-probe-${randomUUID().slice(0, 8)}`);
-  add(root, 'memory', '32768', { unit: 'KiB' });
+  add(root, 'memory', '131072', { unit: 'KiB' });
   add(root, 'vcpu', '1');
   const os = add(root, 'os');
   add(os, 'type', 'hvm');
+  add(os, 'kernel', kernel);
+  add(os, 'cmdline', 'panic=-1 root=/dev/virtkit-none console=ttyS0 quiet');
+  add(root, 'on_reboot', 'destroy');
   add(root, 'devices');
   return new XMLSerializer().serializeToString(doc);
 }
 
-export function probeKvm(conn: Connection): Promise<boolean> {
+export function probeKvm(conn: Connection, timeoutMs = 12_000): Promise<boolean> {
   const key = conn.uri;
   let p = cache.get(key);
   if (!p) {
-    p = run(conn);
+    p = run(conn, timeoutMs);
     cache.set(key, p);
   }
   return p;
 }
 
-async function run(conn: Connection): Promise<boolean> {
-  if (process.env.VIRTKIT_ACCEL === 'tcg') return false;
+async function run(conn: Connection, timeoutMs: number): Promise<boolean> {
+  const forced = process.env.VIRTKIT_ACCEL;
+  if (forced === 'tcg') return false;
   const caps = await conn.capabilities().catch(() => undefined);
   if (!caps?.accelerators.includes('kvm')) return false;
+  if (forced === 'kvm') return true;
+  const kernel = conn.core.isLocal ? hostKernel() : undefined;
+  if (!kernel) return false; // cannot prove it works: TCG is the safe answer
+  // Persistent, so that the reason it stopped can still be read once it has stopped.
   let dom;
   try {
-    dom = await conn.createDomain(probeXml(), { autodestroy: true });
+    dom = await conn.defineDomain(probeXml(kernel));
+    await dom.start();
   } catch {
+    await dom?.undefine().catch(() => undefined);
     return false;
   }
+  const deadline = Date.now() + timeoutMs;
   try {
-    const t0 = (await dom.info()).cpuTimeNs;
-    await sleep(1500);
-    const i = await dom.info();
-    // A working vCPU burns CPU time in the BIOS; an aborted QEMU is gone, a hung one is idle.
-    return i.state === 'running' && i.cpuTimeNs > t0;
+    while (Date.now() < deadline) {
+      const s = await dom.state();
+      // A clean stop is the kernel's panic reboot turned into destroy; QEMU aborting is 'crashed'/'failed'.
+      if (s.state === 'shutoff') return s.reason === 'destroyed' || s.reason === 'shutdown';
+      if (s.state === 'crashed') return false;
+      await sleep(200);
+    }
+    return false; // hung
   } catch {
     return false;
   } finally {
     await dom.destroy().catch(() => undefined);
+    await dom.undefine().catch(() => undefined);
   }
 }
