@@ -11,7 +11,7 @@ import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { seal, type SealReport } from '../seal/index.js';
 import { createdBy, readRecord, writeRecord } from './record.js';
-import { resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
+import { resolvePool, serialLogFor, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, TemplateProgress, TemplateSealOptions } from './types.js';
 
 /** Undo steps, run newest first; each failure of an undo is ignored (best effort). */
@@ -94,6 +94,7 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
     const { xml } = cloneDomain(srcXml, {
       name: o.name,
       diskMap: (d) => ({ path: byTarget.get(d.target ?? '')!.newPath, format: 'qcow2' }),
+      serialLog: serialLogFor(srcXml, o.name),
       metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
     });
     progress?.({ step: 'define', name: o.name });

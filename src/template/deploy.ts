@@ -13,7 +13,7 @@ import { hashPassword } from '../crypt/index.js';
 import { seal } from '../seal/index.js';
 import { createdBy, readRecord } from './record.js';
 import { Undo } from './create.js';
-import { resolvePool, volumeNameFor } from './disks.js';
+import { serialLogFor, resolvePool, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
 
 export interface TemplateView {
@@ -89,6 +89,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
         return m ? { path: m.path, format: m.format } : 'drop';
       },
       oemStrings,
+      serialLog: serialLogFor(tpl.xml, o.name),
       metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
     });
     progress?.({ step: 'define', name: o.name });

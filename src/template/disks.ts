@@ -82,3 +82,9 @@ export async function dependents(conn: Connection, paths: string[]): Promise<{ v
   }
   return out;
 }
+
+/** A per-domain serial log path next to the source's, when the source logs its serial port to a file. */
+export function serialLogFor(xml: string, name: string): string | undefined {
+  const file = new DomainXml(xml).serials.find((c) => c.type === 'file' && c.path);
+  return file?.path ? `${dirname(file.path)}/${name}-serial.log` : undefined;
+}
