@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { Connection, Template, VolumeXml, type Domain, type StoragePool } from '../../src/index.js';
 import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
-import { buildTinyGuest, parseIdentity, tinyGuestXml } from '../fixtures/tiny-guest.js';
+import { buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 import { DomainXml } from '../../src/xml/domain.js';
 
 const tag = `e2e${process.pid}`;
