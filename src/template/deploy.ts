@@ -7,6 +7,8 @@ import { VirtkitError, invalid } from '../errors.js';
 import { abortError } from '../core.js';
 import { checkName } from '../names.js';
 import { cloneDomain } from '../xml/clone.js';
+import { PoolXml } from '../xml/pool.js';
+import { VolumeXml } from '../xml/volume.js';
 import { identityOemStrings } from '../xml/identity.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { hashPassword } from '../crypt/index.js';
@@ -56,30 +58,47 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   const undo = new Undo();
   const progress = o.onProgress;
   try {
-    const made: { target: string; path: string; format: string; mode: 'linked' | 'full' }[] = [];
-    for (const d of disks) {
+    // Plan every path first: the domain can then be defined while the volumes are made.
+    const poolXml = new PoolXml(await pool.xml());
+    const poolDir = poolXml.targetPath;
+    const predictable = poolDir !== undefined && ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
+    const plan = await Promise.all(
+      disks.map(async (d) => {
+        const tplVol = await conn.volumeByPath(d.path);
+        const name = volumeNameFor(o.name, d.target);
+        return {
+          target: d.target, name, tplVol, format: 'qcow2',
+          mode: o.diskModes?.[d.target] ?? mode,
+          capacity: new VolumeXml(await tplVol.xml()).capacity,
+          path: predictable ? `${poolDir}/${name}` : undefined,
+        };
+      }),
+    );
+    const makeVolume = async (d: (typeof plan)[number]): Promise<string> => {
       if (o.signal?.aborted) throw abortError(o.signal);
-      const m = o.diskModes?.[d.target] ?? mode;
-      const tplVol = await conn.volumeByPath(d.path);
-      const name = volumeNameFor(o.name, d.target);
       let vol: Volume;
-      if (m === 'linked') {
+      if (d.mode === 'linked') {
         progress?.({ step: 'overlay', name: o.name, disk: d.target });
-        vol = await pool.createVolume({ name, format: 'qcow2', compat: '1.1', backing: tplVol });
+        vol = await pool.createVolume({ name: d.name, format: 'qcow2', compat: '1.1', capacity: d.capacity, backing: { path: d.tplVol.key, format: 'qcow2' } });
       } else {
-        vol = await pool.copyVolume(tplVol, {
-          name, format: 'qcow2', signal: o.signal,
+        vol = await pool.copyVolume(d.tplVol, {
+          name: d.name, format: 'qcow2', signal: o.signal,
           onProgress: (p) => progress?.({ step: 'copy', name: o.name, disk: d.target, bytes: p.bytes, total: p.total }),
         });
       }
       undo.push(() => vol.delete());
-      made.push({ target: d.target, path: await vol.path(), format: 'qcow2', mode: m });
-    }
+      const real = await vol.path();
+      if (d.path !== undefined && real !== d.path) throw new VirtkitError('INVALID_ARGUMENT', `pool placed '${d.name}' at '${real}', expected '${d.path}'`);
+      return real;
+    };
+    // Unpredictable paths (e.g. logical pools): volumes first, then the domain that names them.
+    if (!predictable) for (const d of plan) d.path = await makeVolume(d);
+    const made = plan.map((d) => ({ target: d.target, path: d.path!, format: d.format }));
     const byTarget = new Map(made.map((d) => [d.target, d]));
     const rec: TemplateRecord = {
       role: 'clone', state: 'ready', version: tpl.record.version,
       template: { name: tpl.domain.name, uuid: tpl.domain.uuid, version: tpl.record.version },
-      disks: made.map(({ target, path, format }) => ({ target, path, format })),
+      disks: made,
       createdBy: createdBy(),
     };
     const { xml } = cloneDomain(tpl.xml, {
@@ -93,8 +112,16 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
       metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
     });
     progress?.({ step: 'define', name: o.name });
-    const dom = await conn.defineDomain(xml);
-    undo.push(() => dom.undefine());
+    // The XML is libvirt's own (the template's) through a DOM transform, so the RNG schema pass
+    // is skipped (it costs more than the define itself); libvirt still parses and checks it.
+    const defining = conn.defineDomain(xml, { validate: false }).then((dom) => {
+      undo.push(() => dom.undefine());
+      return dom;
+    });
+    const results = await Promise.allSettled([defining, ...(predictable ? plan.map(makeVolume) : [])]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const dom = await defining;
     if (o.personalize === 'offline' && (identity.hostname || identity.sshAuthorizedKeys || rootPassword !== undefined)) {
       progress?.({ step: 'personalize', name: o.name });
       await seal({
