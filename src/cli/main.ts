@@ -10,9 +10,9 @@ import { packageVersion } from './version.js';
 import { sealCommand } from './commands/seal.js';
 import { templateConvert, templateCreate, templateDelete, templateList, templateRecover, templateShow } from './commands/template.js';
 import { deployCommand } from './commands/deploy.js';
-import { clonesCommand, flattenCommand } from './commands/clones.js';
+import { clonesCommand, flattenCommand, removeCommand } from './commands/clones.js';
 
-const COMMANDS: Command[] = [sealCommand, templateCreate, templateConvert, templateList, templateShow, templateDelete, templateRecover, deployCommand, clonesCommand, flattenCommand];
+const COMMANDS: Command[] = [sealCommand, templateCreate, templateConvert, templateList, templateShow, templateDelete, templateRecover, deployCommand, clonesCommand, flattenCommand, removeCommand];
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!));
 
 const GLOBAL_HELP = `Global options:

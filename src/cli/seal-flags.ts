@@ -13,6 +13,7 @@ export const SEAL_OPTIONS = {
   'ssh-inject': { type: 'string', multiple: true },
   timezone: { type: 'string' },
   'firstboot-command': { type: 'string', multiple: true },
+  accel: { type: 'string' },
 } as const satisfies Options;
 
 export const SEAL_HELP = `Sealing:
@@ -23,7 +24,8 @@ export const SEAL_HELP = `Sealing:
   --ssh-inject USER:KEYFILE add the keys in KEYFILE to USER's authorized_keys (repeatable;
                             also USER:file:KEYFILE and USER:string:'KEY')
   --timezone TZ             e.g. Europe/Paris
-  --firstboot-command CMD   a shell command the guest runs once at first boot (repeatable)`;
+  --firstboot-command CMD   a shell command the guest runs once at first boot (repeatable)
+  --accel auto|kvm|tcg      appliance acceleration (default auto: KVM, falling back to TCG)`;
 
 export function readFile(path: string, what: string): string {
   try {
@@ -79,6 +81,11 @@ export function sealOptionsFrom(v: Values, helpFor: string): TemplateSealOptions
   if (tz !== undefined) o.timezone = tz;
   const cmds = list(v, 'firstboot-command');
   if (cmds.length) o.firstbootCommands = cmds;
+  const accel = str(v, 'accel');
+  if (accel !== undefined) {
+    if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel takes auto, kvm or tcg, got '${accel}'`, helpFor);
+    o.accel = accel;
+  }
   return o;
 }
 

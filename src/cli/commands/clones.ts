@@ -1,8 +1,9 @@
-// virtkit clones TEMPLATE, virtkit flatten DOMAIN
-import { Template, flattenClone } from '../../index.js';
+// virtkit clones TEMPLATE, virtkit flatten DOMAIN, virtkit remove CLONE
+import { Template, flattenClone, removeClone } from '../../index.js';
 import { positionals } from '../args.js';
 import type { Command } from '../context.js';
 import { table } from '../output.js';
+import { UsageError } from '../errors.js';
 import { cloneJson, templateProgress } from '../describe.js';
 
 export const clonesCommand: Command = {
@@ -43,5 +44,24 @@ of its template in virtkit's record, but no longer depends on the template's dis
     }).finally(() => ctx.progress.stop());
     const j = await cloneJson(dom);
     ctx.out.result(j, () => `Flattened '${j.name}':\n${table(null, j.disks.map((d) => ['  ' + d.target, d.path]))}`);
+  },
+};
+
+export const removeCommand: Command = {
+  name: 'remove',
+  summary: 'remove a clone: stop it, undefine it, delete its disks',
+  usage: 'virtkit remove CLONE [CLONE...]',
+  help: `Removes clones virtkit deployed (refused with INVALID_ARGUMENT for any other domain): a
+running clone is powered off, its definition and its disk volumes are deleted.`,
+  options: {},
+  async run(ctx, _v, pos) {
+    if (pos.length === 0) throw new UsageError('missing CLONE', this.name);
+    const conn = await ctx.connect();
+    const removed: string[] = [];
+    for (const name of pos) {
+      await removeClone(conn, await conn.domain(name));
+      removed.push(name);
+    }
+    ctx.out.result({ removed }, () => removed.map((n) => `Removed clone '${n}'.`).join('\n'));
   },
 };

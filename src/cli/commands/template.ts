@@ -20,16 +20,17 @@ function progress(ctx: Context) {
   };
 }
 
-function describe(t: TemplateJson): string {
+function describe(t: TemplateJson, extra: string[][] = []): string {
   return table(null, [
     ['Name:', t.name],
     ['UUID:', t.uuid],
     ['State:', t.state],
     ['Version:', String(t.version)],
     ['Sealed:', t.sealedAt ?? '-'],
-    ['Operations:', t.operations.join(', ') || '-'],
+    ['Operations:', t.operations.join(', ') || 'none (not sealed)'],
     ['Origin:', t.origin ? t.origin.name : '-'],
     ...t.disks.map((d, i) => [i === 0 ? 'Disks:' : '', `${d.target}  ${d.path} (${d.format})`]),
+    ...extra,
   ]);
 }
 
@@ -115,7 +116,7 @@ export const templateShow: Command = {
     const t = await Template.get(await ctx.connect(), name!);
     const clones = await Promise.all((await t.clones()).map(cloneJson));
     const j = { ...templateJson(t), clones: clones.map((c) => ({ name: c.name, uuid: c.uuid, state: c.state })) };
-    ctx.out.result(j, () => `${describe(j)}\n${table(null, [['Clones:', clones.map((c) => c.name).join(', ') || '-']])}`);
+    ctx.out.result(j, () => describe(j, [['Clones:', clones.map((c) => c.name).join(', ') || '-']]));
   },
 };
 
