@@ -2,7 +2,7 @@
 // virtkit: the command-line face of the library. Parses, dispatches, and maps every outcome to
 // an exit code: 0 ok, 1 the operation failed, 2 usage error, 130 interrupted (SIGINT).
 import { VirtkitError } from '../index.js';
-import { GLOBAL_OPTIONS, parse, peekGlobals, splitCommand } from './args.js';
+import { parse, peekGlobals, splitCommand } from './args.js';
 import { makeContext, type Command } from './context.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { Output, table } from './output.js';
@@ -113,7 +113,11 @@ function print(text: string): number {
   return EXIT_OK;
 }
 
-export { GLOBAL_OPTIONS };
+// `virtkit … | head`: a closed stdout is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT_OK);
+  throw e;
+});
 
 // Exit explicitly: libvirt's event-loop thread would otherwise keep the process alive.
 main(process.argv.slice(2)).then(

@@ -2,7 +2,7 @@
 // identity flags of `deploy`: files are read here so the library gets plain values.
 import { readFileSync } from 'node:fs';
 import { VirtkitError, type TemplateSealOptions } from '../index.js';
-import { flag, list, str, type Options, type Values } from './args.js';
+import { list, str, type Options, type Values } from './args.js';
 import { UsageError } from './errors.js';
 
 export const SEAL_OPTIONS = {
@@ -93,5 +93,3 @@ export function sealOptionsFrom(v: Values, helpFor: string): TemplateSealOptions
 export function hasSealFlags(v: Values): boolean {
   return Object.keys(SEAL_OPTIONS).some((k) => v[k] !== undefined);
 }
-
-export { flag };
