@@ -1,0 +1,98 @@
+// virtkit deploy: linked or full clones from a ready template, each with its own identity.
+import { Template, type DeployOptions, type Identity } from '../../index.js';
+import { flag, list, positionals, positiveInt, str } from '../args.js';
+import type { Command } from '../context.js';
+import { UsageError } from '../errors.js';
+import { table } from '../output.js';
+import { parseKeys, readPassword } from '../seal-flags.js';
+import { cloneJson, templateProgress } from '../describe.js';
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'deploy clones from a template (linked by default)',
+  usage: 'virtkit deploy TEMPLATE NAME [--linked|--full] [--count N] [options]',
+  help: `Defines the clone NAME (or NAME-1..NAME-N with --count) from TEMPLATE, with a new UUID,
+MACs and disks. Its identity (hostname, SSH keys, root password) travels in the domain
+definition and is applied by the template's first-boot unit; --offline also writes it into
+the clone's disk now. All or nothing: on failure every clone this call made is removed.
+
+  --linked                  qcow2 overlays on the template's disks (default)
+  --full                    independent copies
+  --count N                 deploy N clones named NAME-1..NAME-N
+  --concurrency N           clones made at once with --count (default 4)
+  --pool POOL               pool for the clone disks (default: the template's)
+  --hostname H              hostname (default: the clone's name; with --count, H-1..H-N)
+  --ssh-key USER:KEYFILE    authorize the keys in KEYFILE for USER (repeatable)
+  --ssh-key-file KEYFILE    same as --ssh-key root:KEYFILE
+  --root-password-file F    root password: the first line of F, hashed on this host
+  --offline                 also write the identity into the disk now (one appliance launch)
+  --start                   start the clone(s) once defined`,
+  options: {
+    linked: { type: 'boolean' },
+    full: { type: 'boolean' },
+    count: { type: 'string' },
+    concurrency: { type: 'string' },
+    pool: { type: 'string' },
+    hostname: { type: 'string' },
+    'ssh-key': { type: 'string', multiple: true },
+    'ssh-key-file': { type: 'string', multiple: true },
+    'root-password-file': { type: 'string' },
+    offline: { type: 'boolean' },
+    start: { type: 'boolean' },
+  },
+  async run(ctx, v, pos) {
+    const [tplName, name] = positionals(pos, ['TEMPLATE', 'NAME'], this.name);
+    if (flag(v, 'linked') && flag(v, 'full')) throw new UsageError('give --linked or --full, not both', this.name);
+    const count = positiveInt(v, 'count', this.name);
+    const concurrency = positiveInt(v, 'concurrency', this.name);
+    if (concurrency !== undefined && count === undefined) throw new UsageError('--concurrency needs --count', this.name);
+    const keys = parseKeys([...list(v, 'ssh-key'), ...list(v, 'ssh-key-file').map((f) => `root:${f}`)], 'ssh-key', this.name);
+    const pwFile = str(v, 'root-password-file');
+    const rootPassword = pwFile !== undefined ? readPassword(pwFile) : undefined;
+    const hostname = str(v, 'hostname');
+    const pool = str(v, 'pool');
+
+    const names = count === undefined ? [name!] : Array.from({ length: count }, (_, i) => `${name}-${i + 1}`);
+    const specs: DeployOptions[] = names.map((n, i) => {
+      const h = hostname === undefined ? (HOSTNAME.test(n) ? n : undefined) : count === undefined ? hostname : `${hostname}-${i + 1}`;
+      const identity: Identity = {
+        ...(h !== undefined ? { hostname: h } : {}),
+        ...(keys ? { sshAuthorizedKeys: keys } : {}),
+        ...(rootPassword !== undefined ? { rootPassword } : {}),
+      };
+      return {
+        name: n, mode: flag(v, 'full') ? 'full' : 'linked', identity,
+        ...(pool !== undefined ? { pool } : {}),
+        ...(flag(v, 'offline') ? { personalize: 'offline' as const } : {}),
+        ...(flag(v, 'start') ? { start: true } : {}),
+      };
+    });
+
+    const tpl = await Template.get(await ctx.connect(), tplName!);
+    const doms = await (count === undefined
+      ? tpl.deploy({
+          ...specs[0]!, signal: ctx.signal,
+          onProgress: (p) => {
+            const { label, fraction } = templateProgress(p);
+            ctx.progress.update(label, fraction);
+          },
+        }).then((d) => [d])
+      : tpl.deployMany(specs, {
+          signal: ctx.signal,
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          onProgress: (p) => ctx.progress.update(`deploying ${p.completed}/${p.count}: ${templateProgress(p).label}`, p.completed / p.count),
+        })
+    ).finally(() => ctx.progress.stop());
+
+    const mode = flag(v, 'full') ? 'full' : 'linked';
+    const out = (await Promise.all(doms.map(cloneJson))).map((c, i) => ({ ...c, mode, hostname: specs[i]!.identity?.hostname ?? null }));
+    ctx.out.result(out, () =>
+      [
+        `Deployed ${out.length} ${mode} clone${out.length === 1 ? '' : 's'} of '${tpl.name}':`,
+        table(['NAME', 'STATE', 'HOSTNAME', 'UUID'], out.map((c) => [c.name, c.state, c.hostname ?? '-', c.uuid])),
+      ].join('\n'),
+    );
+  },
+};
