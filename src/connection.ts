@@ -46,6 +46,9 @@ export class Connection extends EventEmitter {
 
   private constructor(n: NativeConnect, uri: string) {
     super();
+    // Once node:domain is loaded (the REPL does), EventEmitter gives every emitter an own
+    // `domain` property, which would hide Connection.prototype.domain().
+    if (Object.prototype.hasOwnProperty.call(this, 'domain')) delete (this as { domain?: unknown }).domain;
     this.#n = n;
     this.#core = new Core(n, uri);
   }

@@ -44,6 +44,8 @@ export interface UndefineOptions {
 /** A libvirt domain. Obtain one from a Connection; never construct it yourself. */
 export class Domain {
   #n: NativeDomain;
+  /** The last state a call saw, shown by util.inspect (which cannot wait for an RPC). */
+  #lastState?: DomainState;
   readonly #core: Core;
   /** @internal */
   constructor(core: Core, n: NativeDomain) {
@@ -79,12 +81,14 @@ export class Domain {
   }
   async info(): Promise<DomainInfo> {
     const i = await this.#core.call(() => this.#n.getInfo());
-    return { state: stateName(i.state), maxMemoryKiB: i.maxMemKiB, memoryKiB: i.memoryKiB, vcpus: i.vcpus, cpuTimeNs: i.cpuTimeNs };
+    this.#lastState = stateName(i.state);
+    return { state: this.#lastState, maxMemoryKiB: i.maxMemKiB, memoryKiB: i.memoryKiB, vcpus: i.vcpus, cpuTimeNs: i.cpuTimeNs };
   }
   /** State with the reason, e.g. { state: 'shutoff', reason: 'destroyed' }. */
   async state(): Promise<{ state: DomainState; reason: string }> {
     const s = await this.#core.call(() => this.#n.getState());
-    return { state: stateName(s.state), reason: reasonName(s.state, s.reason) };
+    this.#lastState = stateName(s.state);
+    return { state: this.#lastState, reason: reasonName(s.state, s.reason) };
   }
 
   /** The domain XML. `inactive`: the persistent config; `secure`: include secrets; `migratable`: portable form. */
@@ -288,7 +292,8 @@ export class Domain {
     } catch {
       /* freed */
     }
-    return `Domain { name: ${inspect(name)}, uuid: '${safe(() => this.uuid)}' }`;
+    const state = this.#lastState ? `, state: '${this.#lastState}'` : '';
+    return `Domain { name: ${inspect(name)}, uuid: '${safe(() => this.uuid)}'${state} }`;
   }
 }
 

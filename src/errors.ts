@@ -19,6 +19,7 @@ export type VirtkitErrorCode =
   | 'IS_TEMPLATE'
   | 'BACKING_IN_USE'
   | 'NATIVE_USAGE'
+  | 'ADDON_NOT_LOADED'
   | 'LAUNCH_FAILED';
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */

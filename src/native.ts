@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { VirtkitError } from './errors.js';
 
 export interface NativeConnect {
   open(uri: string | null, flags: number): Promise<void>;
@@ -134,7 +135,10 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '16';
 
 let addon: NativeAddon | undefined;
 
-/** The addon, loaded once: prebuilds/<platform>-<arch>/ first, else build/Release. */
+/**
+ * The addon, loaded once by node-gyp-build: a local build (build/Release) when there is one,
+ * else the prebuilt binary in prebuilds/<platform>-<arch>/.
+ */
 export function native(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
@@ -143,10 +147,11 @@ export function native(): NativeAddon {
     addon = require('node-gyp-build')(root) as NativeAddon;
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(
+    throw new VirtkitError(
+      'ADDON_NOT_LOADED',
       `virtkit: the native addon could not be loaded (${msg}).\n` +
-        'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3), ' +
-        'or on Debian run `bash node_modules/virtkit/scripts/setup-host.sh`.',
+        'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3; ' +
+        'with npm 11, first `npm install-scripts approve virtkit`), or on Debian run `bash node_modules/virtkit/scripts/setup-host.sh`.',
       { cause: e },
     );
   }

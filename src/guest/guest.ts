@@ -343,9 +343,9 @@ export class Guest extends GuestFiles {
     void this.close().catch(noop);
   }
 
-  [utilInspect.custom](_depth: number, options: InspectOptions, inspect: typeof utilInspect): string {
+  [utilInspect.custom](_depth: number, options: InspectOptions, fmt: typeof utilInspect): string {
     const drives = this.#opts.drives.map((d) => `${d.path} (${d.format ?? 'auto'}${d.readonly ? ', ro' : ''})`);
-    return `Guest ${inspect({ state: this.#state, accel: this.#accel, drives }, options)}`;
+    return `Guest ${fmt({ state: this.#state, accel: this.#accel, drives }, options)}`;
   }
 }
 

@@ -55,7 +55,7 @@ function sealedRecord(base: TemplateRecord, report: SealReport | undefined): Tem
   return {
     ...base,
     state: 'ready',
-    sealedAt: new Date().toISOString(),
+    ...(report ? { sealedAt: new Date().toISOString() } : {}),
     operations: report ? report.operations.map((o) => o.name) : [],
   };
 }

@@ -43,6 +43,10 @@ export async function volumeAt(conn: Connection, path: string): Promise<{ volume
   }
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new VirtkitError('NOT_FOUND', `disk '${path}' does not exist`);
+  // The file may sit in a pool that has not seen it yet: refresh before making a pool over it.
+  for (const p of await conn.pools({ active: true })) await p.refresh().catch(() => undefined);
+  const known = await conn.volumeByPath(path).catch(() => undefined);
+  if (known) return { volume: known, release: async () => undefined };
   const name = `virtkit-tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const pool = await conn.createPool(dirPoolXml(name, dirname(path)));
   try {

@@ -88,10 +88,7 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
     expect(r.status, r.stdout).toBe(0);
   });
 
-  // Library bug: src/guest/guest.ts names a parameter `inspect: typeof utilInspect`; the bundled
-  // .d.ts renames utilInspect to inspect, so it reads `inspect: typeof inspect` (TS2502) for
-  // consumers without skipLibCheck. When fixed, this starts failing: drop `.fails`.
-  it.fails('the bundled .d.ts type-checks without skipLibCheck', () => {
+  it('the bundled .d.ts type-checks without skipLibCheck', () => {
     const r = tsc(false);
     expect(r.status, r.stdout).toBe(0);
   });

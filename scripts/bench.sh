@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every benchmark against its peer tools, same machine, same run. Figures go to stdout;
+# docs/PERFORMANCE.md records a run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-libvirtd.sh
+export LIBGUESTFS_BACKEND="${LIBGUESTFS_BACKEND:-direct}"
+for b in bench/binding.bench.ts bench/template.bench.ts bench/seal.bench.ts; do
+  [ -f "$b" ] || continue
+  echo "== $b"
+  npx tsx "$b"
+done
