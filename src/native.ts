@@ -149,7 +149,7 @@ export function native(): NativeAddon {
     const msg = (e as Error).message;
     throw new VirtkitError(
       'ADDON_NOT_LOADED',
-      `virtkit: the native addon could not be loaded (${msg}).\n` +
+      `the native addon could not be loaded (${msg}).\n` +
         'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3; ' +
         'with npm 11, first `npm install-scripts approve virtkit`), or on Debian run `bash node_modules/virtkit/scripts/setup-host.sh`.',
       { cause: e },

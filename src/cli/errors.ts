@@ -37,8 +37,6 @@ export function errorJson(e: unknown): ErrorJson {
   }
   if (e instanceof VirtError) return { code: e.code, message, domain: e.domain };
   if (e instanceof GuestfsError) return { code: 'GUESTFS_ERROR', message, ...(e.errno ? { errno: e.errno } : {}) };
-  // native() throws a plain Error when the addon cannot load: give it a code of its own.
-  if (message.startsWith('virtkit: the native addon could not be loaded')) return { code: 'ADDON_NOT_LOADED', message: message.slice(9) };
   const sys = (e as NodeJS.ErrnoException)?.code;
   if (typeof sys === 'string' && /^E[A-Z]+$/.test(sys)) return { code: sys, message };
   return { code: 'ERROR', message };

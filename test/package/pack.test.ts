@@ -107,7 +107,8 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
     try {
       const r = node('esm.mjs');
       expect(r.status).not.toBe(0);
-      expect(r.stderr).toContain('virtkit: the native addon could not be loaded');
+      expect(r.stderr).toContain('VirtkitError: the native addon could not be loaded');
+      expect(r.stderr).toContain("code: 'ADDON_NOT_LOADED'");
       expect(r.stderr).toContain('libvirt-dev libguestfs-dev');
       // The CLI: one line, exit 1; --version needs no addon.
       const c = npx('virtkit', 'template', 'list', '-c', 'test:///default');
