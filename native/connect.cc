@@ -135,12 +135,13 @@ Connect::~Connect() {
   if (conn_) {
     Unregister();
     virConnectClose(conn_);
+    for (virConnectPtr d : data_) virConnectClose(d);
   }
 }
 
 virConnectPtr Connect::Ptr(const Napi::CallbackInfo& info) {
   if (!conn_) ThrowUsage(info.Env(), "connection is closed");
-  return conn_;
+  return data_.empty() ? conn_ : data_[rr_++ % data_.size()];
 }
 
 void Connect::Unregister() {
@@ -153,21 +154,42 @@ void Connect::Unregister() {
   sink_.reset();
 }
 
+// open(uri|null, flags, channels): one control connection plus `channels` data connections.
 Napi::Value Connect::Open(const Napi::CallbackInfo& info) {
   if (conn_) ThrowUsage(info.Env(), "connection is already open");
   std::string uri;
   bool hasUri = ArgOptString(info, 0, &uri);
   unsigned int flags = ArgFlags(info, 1);
+  unsigned int channels = ArgFlags(info, 2);
   EnsureEventLoop();
-  return Queue<virConnectPtr>(info.Env(), Owner(info),
-      [uri, hasUri, flags](virConnectPtr& r, NativeError& e) {
-        r = virConnectOpenAuth(hasUri ? uri.c_str() : nullptr, nullptr, flags);
-        if (!r) { e.CaptureVirt(); return; }
+  struct Opened { virConnectPtr control = nullptr; std::vector<virConnectPtr> data; };
+  return Queue<Opened>(info.Env(), Owner(info),
+      [uri, hasUri, flags, channels](Opened& r, NativeError& e) {
+        const char* u = hasUri ? uri.c_str() : nullptr;
+        r.control = virConnectOpenAuth(u, nullptr, flags);
+        if (!r.control) { e.CaptureVirt(); return; }
         // Keepalive lets a dead daemon be noticed; drivers without it (test://) just say no.
-        if (virConnectSetKeepAlive(r, 5, 3) < 0) virResetLastError();
+        if (virConnectSetKeepAlive(r.control, 5, 3) < 0) virResetLastError();
+        // Open the data connections at the URI the control one resolved (a NULL URI may
+        // resolve differently between two opens otherwise).
+        char* resolved = virConnectGetURI(r.control);
+        DetachedIO detached;
+        for (unsigned i = 0; i < channels; i++) {
+          virConnectPtr d = virConnectOpenAuth(resolved ? resolved : u, nullptr, flags);
+          if (!d) {
+            e.CaptureVirt();
+            for (virConnectPtr x : r.data) virConnectClose(x);
+            virConnectClose(r.control);
+            r.data.clear();
+            break;
+          }
+          r.data.push_back(d);
+        }
+        free(resolved);
       },
-      [this](Napi::Env env, virConnectPtr& r) -> Napi::Value {
-        conn_ = r;
+      [this](Napi::Env env, Opened& r) -> Napi::Value {
+        conn_ = r.control;
+        data_ = r.data;
         return env.Undefined();
       });
 }
@@ -176,10 +198,16 @@ Napi::Value Connect::Close(const Napi::CallbackInfo& info) {
   // Idempotent: closing a closed connection resolves at once.
   if (!conn_) return Queue<int>(info.Env(), Owner(info), [](int&, NativeError&) {}, nullptr);
   virConnectPtr c = conn_;
+  std::vector<virConnectPtr> data = data_;
   Unregister();
   conn_ = nullptr;
+  data_.clear();
   return Queue<int>(info.Env(), Owner(info),
-      [c](int& r, NativeError& e) { r = virConnectClose(c); if (r < 0) e.CaptureVirt(); },
+      [c, data](int& r, NativeError& e) {
+        for (virConnectPtr d : data) virConnectClose(d);
+        r = virConnectClose(c);
+        if (r < 0) e.CaptureVirt();
+      },
       [](Napi::Env env, int& r) { return Napi::Number::New(env, r); });
 }
 
@@ -326,7 +354,8 @@ Napi::Value Connect::StorageVolLookupByKey(const Napi::CallbackInfo& info) {
 // Registration is a local call into the client library (no blocking wait on the daemon worth a
 // worker), but a remote driver does an RPC; it is done once per connection, so we accept it.
 Napi::Value Connect::SetEventHandler(const Napi::CallbackInfo& info) {
-  virConnectPtr c = Ptr(info);
+  Ptr(info);
+  virConnectPtr c = conn_;
   if (info.Length() < 1 || !info[0].IsFunction()) ThrowUsage(info.Env(), "argument 0 must be a function");
   if (sink_) ThrowUsage(info.Env(), "event handler already set");
   sink_ = std::make_shared<EventSink>();

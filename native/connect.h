@@ -46,7 +46,11 @@ class Connect : public Napi::ObjectWrap<Connect> {
   Napi::Value StorageVolLookupByKey(const Napi::CallbackInfo& info);
   Napi::Value SetEventHandler(const Napi::CallbackInfo& info);
 
+  // conn_ carries events, keepalive and the close callback; calls go round-robin over data_,
+  // connections whose socket the event loop never polls (see event_loop.h).
   virConnectPtr conn_ = nullptr;
+  std::vector<virConnectPtr> data_;
+  unsigned rr_ = 0;
   std::shared_ptr<EventSink> sink_;
   std::vector<int> domainCallbacks_, poolCallbacks_;
   bool closeCallback_ = false;

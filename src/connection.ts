@@ -16,6 +16,12 @@ import { probeKvm } from './kvm.js';
 export interface OpenOptions {
   /** Open read-only (VIR_CONNECT_RO). */
   readOnly?: boolean;
+  /**
+   * Connections to the daemon that carry calls, round-robin (default 2; 0 sends calls over the
+   * event connection). libvirtd serves at most 5 calls at once per connection
+   * (max_client_requests), so more channels raise concurrency; each is one socket.
+   */
+  channels?: number;
 }
 
 export interface DomainFilter {
@@ -56,9 +62,11 @@ export class Connection extends EventEmitter {
   /** Opens `uri` (default: LIBVIRT_DEFAULT_URI, else qemu:///session). */
   static async open(uri?: string, opts: OpenOptions = {}): Promise<Connection> {
     if (uri !== undefined && (typeof uri !== 'string' || uri.length === 0)) throw invalid('uri must be a non-empty string');
+    const channels = opts.channels ?? 2;
+    if (!Number.isInteger(channels) || channels < 0 || channels > 64) throw invalid('channels must be an integer from 0 to 64');
     const n = new (native().Connect)();
     const target = uri ?? defaultUri();
-    await callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0));
+    await callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels));
     const conn = new Connection(n, await callNative(() => n.getURI()));
     n.setEventHandler((e) => conn.#dispatch(decodeEvent(e)));
     return conn;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { VirtkitError } from './errors.js';
 
 export interface NativeConnect {
-  open(uri: string | null, flags: number): Promise<void>;
+  open(uri: string | null, flags: number, channels: number): Promise<void>;
   close(): Promise<number>;
   isOpen(): boolean;
   isAlive(): boolean;

@@ -124,7 +124,7 @@ describe('Connection lifetime', () => {
     expect(() => new addon.Domain!()).toThrow(/created by virtkit/);
     const n = new (native().Connect)();
     expect(() => n.getURI()).toThrow(/connection is closed/);
-    await n.open('test:///default', 0);
+    await n.open('test:///default', 0, 1);
     expect(() => (n as unknown as { domainLookupByName(x: unknown): unknown }).domainLookupByName(42)).toThrow(/must be a string/);
     await n.close();
     expect(VirtkitError).toBeDefined();
