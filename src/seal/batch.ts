@@ -5,7 +5,7 @@
 // after launch, before any write, and its guests are sealed one appliance each.
 import { VirtkitError } from '../errors.js';
 import type { ResolvedDisk } from './disks.js';
-import { mapDevices } from './devices.js';
+import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
@@ -54,7 +54,11 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       const mine = new Set(j.disks.map((_, i) => first + i));
       first += j.disks.length;
       drivesOf.set(j.index, mine);
-      rootsOf.set(j.index, roots.filter((r) => map.driveOf(r.root).some((i) => mine.has(i))));
+      const own = roots.filter((r) => map.driveOf(r.root).some((i) => mine.has(i)));
+      const pinned = own.map((r) => pinMountpoints(r, map, mine, first - j.disks.length));
+      // A mountpoint that cannot be attributed to this guest: split the group before any write.
+      if (pinned.some((r) => r === undefined)) return null;
+      rootsOf.set(j.index, pinned as InspectedRoot[]);
     }
     for (const j of group) {
       const started = performance.now();
