@@ -3,7 +3,8 @@ import type { OperationContext } from './types.js';
 
 /** Joins a directory and a name the way find(1) output is joined (no doubled slash). */
 export function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+  const n = name.replace(/^\/+/, '');
+  return dir.endsWith('/') ? `${dir}${n}` : `${dir}/${n}`;
 }
 
 /** Last path component. */
