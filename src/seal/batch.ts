@@ -16,7 +16,7 @@ import { jobDisks, seal, validateSealOptions } from './seal.js';
 export interface SealManyOptions {
   /** Appliances running at once. Default 2 (each takes a core and ~1 GiB here). */
   concurrency?: number;
-  /** Guests per shared appliance. Default 8; 1 disables sharing. */
+  /** Most guests per shared appliance. Default 8; 1 disables sharing. Jobs are spread over at least `concurrency` appliances. */
   perAppliance?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   signal?: AbortSignal;
@@ -115,8 +115,11 @@ export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions 
       o.onResult?.(index, results[index]);
     }
   }
-  const groups: Job[][] = [];
-  for (let i = 0; i < ready.length; i += per) groups.push(ready.slice(i, i + per));
+  // Spread the jobs over at least `concurrency` appliances: under TCG an appliance runs on one
+  // host core, so two half-size groups in parallel beat one full group.
+  const groupCount = Math.min(ready.length, Math.max(concurrency, Math.ceil(ready.length / per)));
+  const groups: Job[][] = Array.from({ length: groupCount }, () => []);
+  ready.forEach((j, i) => groups[i % groupCount]!.push(j));
 
   const runAlone = async (j: Job) => {
     try {
