@@ -141,7 +141,7 @@ describe('seal: one shared appliance for a batch', () => {
       { disks: [paths.parity], operations: 'defaults', hostname: 'parity-host' },
       { disks: [win.path] },
       { disks: [noos.path] },
-    ], { accel: ACCEL, perAppliance: 8 });
+    ], { accel: ACCEL, perAppliance: 8, concurrency: 1 });
 
     // One read-only launch: tar every image's tree out, extract on the host.
     const images = { deb: deb.path, fed: fed.path, sysprep: paths.sysprep, parity: paths.parity, orig: paths.debOrig };
