@@ -69,7 +69,8 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
         const dryRun = j.opts.dryRun ?? false;
         const rootReports = await sealRoots(g, rs, {
           selected: j.selected, customize: j.customize, dryRun, multiboot: j.opts.multiboot ?? 'each',
-          devices: map.devicesOf(drivesOf.get(j.index)!),
+          hasLvm: map.hasLvm,
+      devices: map.devicesOf(drivesOf.get(j.index)!),
           ...(j.opts.signal ?? o.signal ? { signal: (j.opts.signal ?? o.signal)! } : {}),
         });
         const report: SealReport = {

@@ -34,6 +34,8 @@ export interface DeviceMap {
    * one template), or LVM that cannot be mapped to drives.
    */
   lvmClash: boolean;
+  /** True when the appliance sees any LVM PV (lvm-uuids has nothing to do otherwise). */
+  hasLvm: boolean;
 }
 
 /** Builds the device map of an appliance. */
@@ -97,6 +99,7 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
       return [...owner.entries()].filter(([, s]) => [...s].some((i) => drives.has(i))).map(([d]) => d);
     },
     lvmClash,
+    hasLvm: pvs.length > 0 || vgs.length > 0,
   };
 }
 

@@ -16,6 +16,8 @@ export interface RunOptions {
   multiboot: 'each' | 'refuse';
   /** Devices of this guest (device operations stay inside them). */
   devices: readonly string[];
+  /** Whether the appliance has LVM (see DeviceMap.hasLvm). Default true. */
+  hasLvm?: boolean;
   signal?: AbortSignal;
   progress?: (p: Omit<SealProgress, 'done' | 'total'>) => void;
 }
@@ -78,7 +80,7 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
     const fx = new Effects(g, o.dryRun);
     const records: OperationRecord[] = [];
     const sideEffects: SideEffects = { updateCaStore: false };
-    const ctx = { g, fx, root, devices: o.devices, customize: o.customize, dryRun: o.dryRun, sideEffects };
+    const ctx = { g, fx, root, devices: o.devices, hasLvm: o.hasLvm ?? true, customize: o.customize, dryRun: o.dryRun, sideEffects };
     await g.mountRoot(root, { readonly: o.dryRun });
     try {
       for (const op of fsOps) {

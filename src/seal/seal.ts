@@ -129,6 +129,7 @@ export async function seal(o: SealOptions): Promise<SealReport> {
     checkAborted(o.signal);
     const rootReports = await sealRoots(g, pinned, {
       selected, customize, dryRun, multiboot: o.multiboot ?? 'each',
+      hasLvm: map.hasLvm,
       devices: map.devicesOf(drives),
       ...(o.signal ? { signal: o.signal } : {}),
       progress: (p) => progress.tick(p),

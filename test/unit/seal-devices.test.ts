@@ -13,7 +13,7 @@ describe('device helpers', () => {
   });
 
   it("pins '/' to the inspected root and shifts fstab names to the guest's drives", () => {
-    const map: DeviceMap = { driveOf: (d) => { const i = driveIndexOf(d); return i === undefined ? [] : [i]; }, devicesOf: () => [], lvmClash: false };
+    const map: DeviceMap = { driveOf: (d) => { const i = driveIndexOf(d); return i === undefined ? [] : [i]; }, devicesOf: () => [], lvmClash: false, hasLvm: false };
     const root = {
       root: '/dev/sdc1', type: 'linux', distro: 'debian', version: { major: 12, minor: 0 }, productName: '', packageFormat: 'deb',
       packageManagement: 'apt', hostname: 'h', arch: 'x86_64', osinfo: 'debian12',

@@ -11,6 +11,7 @@ async function removeCert(ctx: OperationContext, p: string): Promise<void> {
 
 /** The guest's PVs and VGs, limited to this guest's devices (a shared appliance may hold others). */
 async function guestLvm(ctx: OperationContext): Promise<{ pvs: string[]; vgs: string[] }> {
+  if (!ctx.hasLvm) return { pvs: [], vgs: [] };
   const mine = new Set(ctx.devices);
   const pvs = (await ctx.g.pvs()).filter((pv) => mine.has(pv));
   const vgs = (await ctx.g.vgs()).filter((vg) => mine.has(`/dev/${vg}`));
