@@ -43,11 +43,39 @@ static void DeliverEvent(Napi::Env env, Napi::Function fn, GfsEventMsg* m) {
 static void OnEvent(guestfs_h*, void* opaque, uint64_t event, int, int, const char* buf, size_t len,
                     const uint64_t* array, size_t alen) {
   auto* st = static_cast<GfsState*>(opaque);
+  if (st->envGone) return;
   auto* m = new GfsEventMsg();
   m->event = event;
   if (buf) m->buf.assign(buf, len);
   if (array) m->array.assign(array, array + alen);
   if (st->tsfn.NonBlockingCall(m, DeliverEvent) != napi_ok) delete m;
+}
+
+// ---- env teardown (process exit, worker thread end) with the handle still open ----
+
+static void EnvCleanup(void* arg) {
+  auto* st = static_cast<GfsState*>(arg);
+  st->hookRegistered = false;
+  st->envGone = true;
+  st->hasTsfn = false;  // Node disposes of the TSFN itself now
+  // Close now unless a call is running (then libguestfs' own atexit handler closes it).
+  if (st->mu.try_lock()) {
+    if (st->g) {
+      if (st->eventHandle >= 0) guestfs_delete_event_callback(st->g, st->eventHandle);
+      guestfs_set_error_handler(st->g, nullptr, nullptr);
+      guestfs_close(st->g);
+    }
+    st->g = nullptr;
+    st->mu.unlock();
+  }
+}
+
+void Guestfs::AddHook(Napi::Env env) {
+  if (napi_add_env_cleanup_hook(env, EnvCleanup, st_.get()) == napi_ok) st_->hookRegistered = true;
+}
+void Guestfs::RemoveHook(Napi::Env env) {
+  if (st_->hookRegistered) napi_remove_env_cleanup_hook(env, EnvCleanup, st_.get());
+  st_->hookRegistered = false;
 }
 
 // ---- class ----
@@ -91,10 +119,12 @@ Guestfs::Guestfs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Guestfs>(inf
   static std::atomic<unsigned> counter{0};
   st_->marker = "virtkit.gfs=" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   guestfs_set_append(g, st_->marker.c_str());
+  AddHook(info.Env());
 }
 
 Guestfs::~Guestfs() {
   // Fallback for a handle never closed. No call can be running: workers keep this object alive.
+  RemoveHook(Env());
   {
     std::lock_guard<std::mutex> lock(st_->mu);
     if (st_->g) guestfs_close(st_->g);
@@ -144,7 +174,8 @@ Napi::Value Guestfs::Close(const Napi::CallbackInfo& info) {
         }
         st->g = nullptr;
       },
-      [st](Napi::Env env, int&) -> Napi::Value {
+      [this, st](Napi::Env env, int&) -> Napi::Value {
+        RemoveHook(env);
         // No event can fire once the handle is gone.
         std::lock_guard<std::mutex> lock(st->mu);
         if (!st->g && st->hasTsfn) {
@@ -162,6 +193,9 @@ Napi::Value Guestfs::SetEventHandler(const Napi::CallbackInfo& info) {
   st_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), info[0].As<Napi::Function>(), "virtkit-guestfs-events", 0, 1);
   st_->tsfn.Unref(info.Env());  // never keeps Node alive
   st_->hasTsfn = true;
+  // Re-register so our hook runs before the TSFN's own teardown (hooks run in reverse order).
+  RemoveHook(info.Env());
+  AddHook(info.Env());
   return info.Env().Undefined();
 }
 

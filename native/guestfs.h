@@ -21,6 +21,8 @@ struct GfsState {
   bool hasTsfn = false;               // main thread only
   int eventHandle = -1;               // with mu held
   std::string marker;                 // on the appliance kernel command line, to find its qemu
+  std::atomic<bool> envGone{false};   // env teardown began: post no more events
+  bool hookRegistered = false;        // main thread only
 };
 using GfsStatePtr = std::shared_ptr<GfsState>;
 
@@ -66,6 +68,8 @@ class Guestfs : public Napi::ObjectWrap<Guestfs> {
 
  private:
   GfsStatePtr Live(const Napi::CallbackInfo& info);
+  void AddHook(Napi::Env env);
+  void RemoveHook(Napi::Env env);
   Napi::Value Call(const Napi::CallbackInfo& info);
   Napi::Value Has(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

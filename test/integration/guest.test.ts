@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import { GuestfsError, VirtkitError } from '../../src/errors.js';
 import { Guest, type GuestProgress } from '../../src/guest/index.js';
 import { createDisk, writeDebianLikeTree } from '../../src/guest/fixtures.js';
+import { kvmBrokenReason, kvmDeviceUsable } from '../../src/guest/accel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vk-guest-'));
 const progress: GuestProgress[] = [];
@@ -43,6 +44,16 @@ describe('Guest (shared appliance)', () => {
     expect(['kvm', 'tcg']).toContain(g.accel);
     expect(inspect(g)).toContain('main.qcow2 (qcow2)');
     expect(inspect(g)).toContain("state: 'launched'");
+    // 'auto' on a machine with /dev/kvm: either KVM worked, or it failed, TCG was used, and the
+    // process remembers why (here: qemu aborts with "failed to set MSR 0x10a").
+    if (!process.env['VIRTKIT_ACCEL'] && kvmDeviceUsable()) {
+      if (g.accel === 'tcg') {
+        expect(kvmBrokenReason()).toBeTruthy();
+        expect(logs.some(([k, l]) => k === 'library' && l.includes('retrying with TCG'))).toBe(true);
+      } else {
+        expect(kvmBrokenReason()).toBeUndefined();
+      }
+    }
   });
 
   it('sees the disk, partition and filesystem', async () => {
