@@ -18,8 +18,9 @@ export const FIRSTBOOT_SCRIPT = `#!/bin/sh
 #  - machine-id: made when /etc/machine-id is empty or missing
 #  - SSH host keys: made when missing (OpenSSH ssh-keygen, else dropbearkey)
 #  - identity from SMBIOS type 11 OEM strings (libvirt <sysinfo><oemStrings>), entries
-#      virtkit:hostname=NAME  virtkit:ssh-key:USER=BASE64(line)  virtkit:root-password-hash=HASH (src/xml/identity.ts is the encoder)
-#      virtkit:data:KEY=BASE64   (saved to /var/lib/virtkit/data/KEY)
+#      virtkit:hostname=NAME  virtkit:ssh-key:USER=BASE64(line)  virtkit:root-hash=BASE64
+#      virtkit:root-password-hash=HASH (as is; src/xml/identity.ts writes this form)
+#      virtkit:data:KEY=BASE64   (saved to /var/lib/virtkit/data/KEY)   virtkit:v=N (ignored)
 #  - commands in /usr/lib/virtkit/firstboot.d/, each run once, in name order
 # Then it writes /var/lib/virtkit/firstboot.done and disables itself.
 # POSIX sh: runs under dash and busybox ash. For tests every path can be moved:
@@ -196,8 +197,8 @@ apply_oem() {
     _v=\${_e#*=}
     case $_k in
       hostname) valid_hostname "$_v" && _want_host=$_v ;;
-      root-password-hash) set_root_hash "$_v" ;;
       root-hash) set_root_hash "$(b64d "$_v")" ;;
+      root-password-hash) set_root_hash "$_v" ;;
       ssh-key:*) add_ssh_key "\${_k#ssh-key:}" "$(b64d "$_v")" ;;
       data:*) save_data "\${_k#data:}" "$_v" ;;
     esac

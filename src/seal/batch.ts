@@ -5,7 +5,7 @@
 // after launch, before any write, and its guests are sealed one appliance each.
 import { VirtkitError } from '../errors.js';
 import type { ResolvedDisk } from './disks.js';
-import { mapDevices } from './devices.js';
+import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
@@ -16,7 +16,7 @@ import { jobDisks, seal, validateSealOptions } from './seal.js';
 export interface SealManyOptions {
   /** Appliances running at once. Default 2 (each takes a core and ~1 GiB here). */
   concurrency?: number;
-  /** Guests per shared appliance. Default 8; 1 disables sharing. */
+  /** Most guests per shared appliance. Default 8; 1 disables sharing. Jobs are spread over at least `concurrency` appliances. */
   perAppliance?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   signal?: AbortSignal;
@@ -54,7 +54,11 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       const mine = new Set(j.disks.map((_, i) => first + i));
       first += j.disks.length;
       drivesOf.set(j.index, mine);
-      rootsOf.set(j.index, roots.filter((r) => map.driveOf(r.root).some((i) => mine.has(i))));
+      const own = roots.filter((r) => map.driveOf(r.root).some((i) => mine.has(i)));
+      const pinned = own.map((r) => pinMountpoints(r, map, mine, first - j.disks.length));
+      // A mountpoint that cannot be attributed to this guest: split the group before any write.
+      if (pinned.some((r) => r === undefined)) return null;
+      rootsOf.set(j.index, pinned as InspectedRoot[]);
     }
     for (const j of group) {
       const started = performance.now();
@@ -65,7 +69,8 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
         const dryRun = j.opts.dryRun ?? false;
         const rootReports = await sealRoots(g, rs, {
           selected: j.selected, customize: j.customize, dryRun, multiboot: j.opts.multiboot ?? 'each',
-          devices: map.devicesOf(drivesOf.get(j.index)!),
+          hasLvm: map.hasLvm,
+      devices: map.devicesOf(drivesOf.get(j.index)!),
           ...(j.opts.signal ?? o.signal ? { signal: (j.opts.signal ?? o.signal)! } : {}),
         });
         const report: SealReport = {
@@ -111,8 +116,11 @@ export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions 
       o.onResult?.(index, results[index]);
     }
   }
-  const groups: Job[][] = [];
-  for (let i = 0; i < ready.length; i += per) groups.push(ready.slice(i, i + per));
+  // Spread the jobs over at least `concurrency` appliances: under TCG an appliance runs on one
+  // host core, so two half-size groups in parallel beat one full group.
+  const groupCount = Math.min(ready.length, Math.max(concurrency, Math.ceil(ready.length / per)));
+  const groups: Job[][] = Array.from({ length: groupCount }, () => []);
+  ready.forEach((j, i) => groups[i % groupCount]!.push(j));
 
   const runAlone = async (j: Job) => {
     try {

@@ -1,6 +1,6 @@
 // Maps appliance devices back to the drive (and so the guest) they belong to, so several guests
 // can share one appliance without an operation reaching into another guest's disks.
-import type { SealGuest } from './guest-api.js';
+import type { InspectedRoot, SealGuest } from './guest-api.js';
 
 /** Calls a libguestfs function that the native table may lack; undefined when it is missing or fails. */
 export async function tryCall(g: SealGuest, name: string, ...args: unknown[]): Promise<unknown> {
@@ -34,6 +34,8 @@ export interface DeviceMap {
    * one template), or LVM that cannot be mapped to drives.
    */
   lvmClash: boolean;
+  /** True when the appliance sees any LVM PV (lvm-uuids has nothing to do otherwise). */
+  hasLvm: boolean;
 }
 
 /** Builds the device map of an appliance. */
@@ -97,5 +99,42 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
       return [...owner.entries()].filter(([, s]) => [...s].some((i) => drives.has(i))).map(([d]) => d);
     },
     lvmClash,
+    hasLvm: pvs.length > 0 || vgs.length > 0,
   };
+}
+
+/**
+ * Inspection reads mountpoints from the guest's /etc/fstab, whose device names are the guest's
+ * own view: in an appliance shared by several guests, "/dev/sda2" of the third guest names the
+ * first guest's disk, and a UUID shared by clones resolves to whichever copy comes first. This
+ * pins '/' to the inspected root, shifts /dev/sdX names by the guest's first drive, and returns
+ * undefined when a mountpoint still lands outside the guest's drives (the caller then gives
+ * the guest an appliance of its own, before anything is written).
+ */
+export function pinMountpoints<R extends InspectedRoot>(root: R, map: DeviceMap, drives: ReadonlySet<number>, firstDrive: number): R | undefined {
+  const mountpoints = [];
+  for (const m of root.mountpoints) {
+    let device = m.mountpoint === '/' ? root.root : m.device;
+    const inside = (d: string) => map.driveOf(d).some((i) => drives.has(i));
+    if (!inside(device)) {
+      const idx = driveIndexOf(device.split(':')[0]!);
+      const shifted = idx === undefined ? undefined : device.replace(/^\/dev\/(?:sd|vd|hd|xvd)[a-z]+/, `/dev/sd${driveName(idx + firstDrive)}`);
+      if (!shifted || !inside(shifted)) return undefined;
+      device = shifted;
+    }
+    mountpoints.push({ mountpoint: m.mountpoint, device });
+  }
+  return { ...root, mountpoints };
+}
+
+/** Drive index to the letters of its device name: 0 → "a", 26 → "aa". */
+export function driveName(index: number): string {
+  let n = index + 1;
+  let out = '';
+  while (n > 0) {
+    const r = (n - 1) % 26;
+    out = String.fromCharCode(97 + r) + out;
+    n = Math.floor((n - 1) / 26);
+  }
+  return out;
 }

@@ -21,6 +21,8 @@ export interface InspectedRoot {
   packageManagement: string;
   hostname: string;
   arch: string;
+  /** libosinfo short id, e.g. 'debian12'. */
+  osinfo: string;
   /** In mount order, '/' first. */
   mountpoints: Array<{ mountpoint: string; device: string }>;
 }
@@ -36,7 +38,8 @@ export interface GuestStat {
 /** The libguestfs calls the seal engine makes. */
 export interface SealGuest {
   inspect(): Awaitable<InspectedRoot[]>;
-  mountRoot(root: string, opts?: { readonly?: boolean }): Awaitable<unknown>;
+  /** Mounts the root's mountpoints (given as an object, its `mountpoints` are used as they are). */
+  mountRoot(root: InspectedRoot, opts?: { readonly?: boolean }): Awaitable<unknown>;
   umountAll(): Awaitable<unknown>;
   globExpand(pattern: string): Awaitable<string[]>;
   ls(dir: string): Awaitable<string[]>;

@@ -16,6 +16,8 @@ export interface RunOptions {
   multiboot: 'each' | 'refuse';
   /** Devices of this guest (device operations stay inside them). */
   devices: readonly string[];
+  /** Whether the appliance has LVM (see DeviceMap.hasLvm). Default true. */
+  hasLvm?: boolean;
   signal?: AbortSignal;
   progress?: (p: Omit<SealProgress, 'done' | 'total'>) => void;
 }
@@ -66,7 +68,7 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
   // Check the customize input against every root before any root is written.
   for (const root of roots) {
     if (!o.selected.has('customize')) break;
-    await g.mountRoot(root.root, { readonly: true });
+    await g.mountRoot(root, { readonly: true });
     try {
       await preflightCustomize(g, o.customize);
     } finally {
@@ -78,14 +80,17 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
     const fx = new Effects(g, o.dryRun);
     const records: OperationRecord[] = [];
     const sideEffects: SideEffects = { updateCaStore: false };
-    const ctx = { g, fx, root, devices: o.devices, customize: o.customize, dryRun: o.dryRun, sideEffects };
-    await g.mountRoot(root.root, { readonly: o.dryRun });
+    const ctx = { g, fx, root, devices: o.devices, hasLvm: o.hasLvm ?? true, customize: o.customize, dryRun: o.dryRun, sideEffects };
+    await g.mountRoot(root, { readonly: o.dryRun });
     try {
       for (const op of fsOps) {
         checkAborted(o.signal);
         o.progress?.({ step: 'operation', operation: op.name, root: root.root });
-        records.push(fx.begin(op.name));
+        const rec = fx.begin(op.name);
+        records.push(rec);
+        const t = performance.now();
         await executeOperation(op, ctx);
+        rec.ms = Math.round(performance.now() - t);
       }
     } finally {
       await g.umountAll();
@@ -93,8 +98,11 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
     for (const op of devOps) {
       checkAborted(o.signal);
       o.progress?.({ step: 'operation', operation: op.name, root: root.root });
-      records.push(fx.begin(op.name));
+      const rec = fx.begin(op.name);
+      records.push(rec);
+      const t = performance.now();
       await executeOperation(op, ctx);
+      rec.ms = Math.round(performance.now() - t);
     }
     reports.push({ guest: summary(root), operations: records.sort((a, b) => a.name.localeCompare(b.name)) });
   }
@@ -106,7 +114,8 @@ export function mergeRecords(roots: readonly RootReport[]): OperationRecord[] {
   const byName = new Map<string, OperationRecord>();
   for (const r of roots) {
     for (const rec of r.operations) {
-      const m = byName.get(rec.name) ?? { name: rec.name, removed: [], changed: [] };
+      const m: OperationRecord = byName.get(rec.name) ?? { name: rec.name, removed: [], changed: [], ms: 0 };
+      m.ms = (m.ms ?? 0) + (rec.ms ?? 0);
       m.removed.push(...rec.removed.filter((p) => !m.removed.includes(p)));
       m.changed.push(...rec.changed.filter((p) => !m.changed.includes(p)));
       if (rec.warnings) (m.warnings ??= []).push(...rec.warnings);

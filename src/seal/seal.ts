@@ -2,7 +2,7 @@
 import { invalid } from '../errors.js';
 import { hasCustomizations, validateCustomize, type CustomizeOptions } from './customize.js';
 import { domainDisks, resolveDisks, type ResolvedDisk } from './disks.js';
-import { mapDevices } from './devices.js';
+import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import type { SealGuest } from './guest-api.js';
 import { LEFT_OUT, OPERATIONS } from './operations/index.js';
@@ -121,12 +121,16 @@ export async function seal(o: SealOptions): Promise<SealReport> {
     const what = disks.length > 0 ? disks.map((d) => d.path).join(', ') : 'the guest';
     checkRoots(roots, o.multiboot ?? 'each', what);
     const map = await mapDevices(g);
+    const drives = new Set(disks.length > 0 ? disks.map((_, i) => i) : Array.from({ length: 256 }, (_, i) => i));
+    // '/' is always the inspected root device, whatever the guest's fstab calls it.
+    const pinned = roots.map((r) => pinMountpoints(r, map, drives, 0) ?? { ...r, mountpoints: r.mountpoints.map((m) => (m.mountpoint === '/' ? { ...m, device: r.root } : m)) });
     const t2 = performance.now();
     progress.setRoots(roots.length);
     checkAborted(o.signal);
-    const rootReports = await sealRoots(g, roots, {
+    const rootReports = await sealRoots(g, pinned, {
       selected, customize, dryRun, multiboot: o.multiboot ?? 'each',
-      devices: map.devicesOf(new Set(disks.length > 0 ? disks.map((_, i) => i) : Array.from({ length: 256 }, (_, i) => i))),
+      hasLvm: map.hasLvm,
+      devices: map.devicesOf(drives),
       ...(o.signal ? { signal: o.signal } : {}),
       progress: (p) => progress.tick(p),
     });

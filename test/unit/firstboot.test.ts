@@ -143,6 +143,14 @@ describe('first-boot script', () => {
         expect(rd('ran.txt')).toBe('ran\n');
         expect(rd('var/log/virtkit-firstboot.log')).toMatch(/ssh-key: no user nosuch/);
 
+        // The form src/xml/identity.ts writes: the hash as is, under root-password-hash.
+        const hash2 = sha512Crypt('other', 'zzzzzzzz');
+        const dmi2 = fakeDmi(`dmi-run2-${shell.length}`, [oemBlob(['virtkit:v=1', `virtkit:root-password-hash=${hash2}`])]);
+        run(shell, { ...env, VIRTKIT_DMI: dmi2 }, ['--force']);
+        expect(rd('etc/shadow')).toBe(`root:${hash2}:19000:0:99999:7:::\nu:*:19000:0:99999:7:::\n`);
+        rmSync(join(root, 'var/lib/virtkit/firstboot.done'));
+        run(shell, env);
+
         // Second run: the done file stops everything.
         writeFileSync(join(root, 'etc/hostname'), 'changed\n');
         run(shell, env);

@@ -3,7 +3,8 @@ import type { OperationContext } from './types.js';
 
 /** Joins a directory and a name the way find(1) output is joined (no doubled slash). */
 export function join(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+  const n = name.replace(/^\/+/, '');
+  return dir.endsWith('/') ? `${dir}${n}` : `${dir}/${n}`;
 }
 
 /** Last path component. */
@@ -13,7 +14,9 @@ export function baseName(p: string): string {
 
 /** Every path under `dir` (relative paths from libguestfs `find`), or [] when `dir` is not a directory. */
 export async function findUnder(ctx: OperationContext, dir: string): Promise<string[]> {
-  if (!(await ctx.g.isDir(dir)) || (await ctx.g.isSymlink(dir.replace(/\/$/, '')))) return [];
+  const d = dir.length > 1 ? dir.replace(/\/$/, '') : dir;
+  // A missing directory costs no call (cached listings); a symlinked one is not descended.
+  if ((await ctx.fx.glob(d)).length === 0 || (await ctx.fx.fileType(d)) !== 'dir') return [];
   const rel = await ctx.g.find(dir);
   return rel.filter((r) => r !== '').map((r) => join(dir, r));
 }
@@ -25,8 +28,7 @@ export async function findUnder(ctx: OperationContext, dir: string): Promise<str
 export async function removeOnlyFiles(ctx: OperationContext, dir: string, skip?: (path: string) => boolean): Promise<void> {
   for (const p of await findUnder(ctx, dir)) {
     if (skip?.(p)) continue;
-    if ((await ctx.g.isSymlink(p)) || !(await ctx.g.isFile(p))) continue;
-    await ctx.fx.removeFile(p);
+    if ((await ctx.fx.fileType(p)) === 'file') await ctx.fx.removeFile(p);
   }
 }
 

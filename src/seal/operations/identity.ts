@@ -11,6 +11,7 @@ async function removeCert(ctx: OperationContext, p: string): Promise<void> {
 
 /** The guest's PVs and VGs, limited to this guest's devices (a shared appliance may hold others). */
 async function guestLvm(ctx: OperationContext): Promise<{ pvs: string[]; vgs: string[] }> {
+  if (!ctx.hasLvm) return { pvs: [], vgs: [] };
   const mine = new Set(ctx.devices);
   const pvs = (await ctx.g.pvs()).filter((pv) => mine.has(pv));
   const vgs = (await ctx.g.vgs()).filter((vg) => mine.has(`/dev/${vg}`));
@@ -96,7 +97,7 @@ export const identityOperations: Operation[] = [
     async run(ctx) {
       const files = ['/var/run/blkid.tab', '/var/run/blkid.tab.old', '/etc/blkid/blkid.tab', '/etc/blkid/blkid.tab.old', '/etc/blkid.tab', '/etc/blkid.tab.old', '/dev/.blkid.tab', '/dev/.blkid.tab.old'];
       // A symlink here points elsewhere (often into /run): leave it, as virt-sysprep does.
-      for (const p of files) if (!(await ctx.g.isSymlink(p))) await ctx.fx.removeFile(p);
+      for (const f of files) for (const p of await ctx.fx.glob(f)) if ((await ctx.fx.fileType(p)) !== 'link') await ctx.fx.removeFile(p);
     },
   },
   {

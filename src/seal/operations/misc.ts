@@ -16,12 +16,10 @@ export const miscOperations: Operation[] = [
     notes: 'Regular files named *.bak or *~ under /etc, /root, /srv, /tmp and /var.',
     async run(ctx) {
       for (const root of BACKUP_ROOTS) {
-        if (await ctx.g.isSymlink(root)) continue;
         for (const p of await findUnder(ctx, root)) {
           const name = baseName(p);
           if (!name.endsWith('.bak') && !name.endsWith('~')) continue;
-          if ((await ctx.g.isSymlink(p)) || !(await ctx.g.isFile(p))) continue;
-          await ctx.fx.removeFile(p);
+          if ((await ctx.fx.fileType(p)) === 'file') await ctx.fx.removeFile(p);
         }
       }
     },

@@ -22,6 +22,8 @@ export interface OperationContext {
   root: InspectedRoot;
   /** Devices (whole disks, partitions, LVs) that belong to this guest: device ops stay inside them. */
   devices: readonly string[];
+  /** False when the appliance has no LVM at all (saves the slow pvs/vgs calls). */
+  hasLvm: boolean;
   customize: CustomizeOptions;
   dryRun: boolean;
   /** Work left for the guest itself at first boot (e.g. rebuilding the CA store). */
