@@ -41,4 +41,23 @@ describe('daemon killed mid-session', () => {
     expect(Array.isArray(await again.domains())).toBe(true);
     await again.close();
   });
+
+  it('keeps an idle call channel alive past the daemon keepalive limit (~30 s)', async () => {
+    // Call channels are never woken for by the event loop; the loop must still answer the
+    // daemon's keepalive pings on them, or libvirtd drops them after 5 unanswered pings.
+    const conn = await Connection.open(SYSTEM_URI, { channels: 2 });
+    expect(Array.isArray(await conn.domains())).toBe(true);
+    await new Promise((r) => setTimeout(r, 40_000));
+    expect(conn.isAlive()).toBe(true);
+    const [a, b] = await Promise.all([conn.domains(), conn.domains()]);
+    expect(a.length).toBe(b.length);
+    await conn.close();
+  }, 90_000);
+
+  it('validates the channels option and works with calls on the event connection', async () => {
+    await expect(Connection.open(SYSTEM_URI, { channels: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const conn = await Connection.open(SYSTEM_URI, { channels: 0 });
+    expect(Array.isArray(await conn.domains())).toBe(true);
+    await conn.close();
+  });
 });
