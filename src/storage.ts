@@ -273,18 +273,47 @@ export class Volume {
   async pool(): Promise<StoragePool> {
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.lookupPool()));
   }
-  delete(): Promise<void> {
-    return this.#core.call(() => this.#n.delete(0));
+  /**
+   * Deletes the volume. A read-only file (a virtkit template disk) that other volumes use as
+   * their backing file is refused with BACKING_IN_USE.
+   */
+  async delete(): Promise<void> {
+    await this.#guardBacking('delete');
+    await this.#core.call(() => this.#n.delete(0));
   }
-  /** Overwrites the data with zeroes (libvirt's default algorithm). */
-  wipe(): Promise<void> {
-    return this.#core.call(() => this.#n.wipe(0));
+  /** Overwrites the data with zeroes (libvirt's default algorithm). Guarded like delete(). */
+  async wipe(): Promise<void> {
+    await this.#guardBacking('wipe');
+    await this.#core.call(() => this.#n.wipe(0));
   }
-  /** Sets the capacity in bytes. Shrinking needs `shrink: true`. */
-  resize(capacity: number, opts: { allocate?: boolean; shrink?: boolean } = {}): Promise<void> {
-    if (!Number.isSafeInteger(capacity) || capacity <= 0) return Promise.reject(invalid('capacity must be a positive integer of bytes'));
+  /** Sets the capacity in bytes. Shrinking needs `shrink: true`. Guarded like delete(). */
+  async resize(capacity: number, opts: { allocate?: boolean; shrink?: boolean } = {}): Promise<void> {
+    if (!Number.isSafeInteger(capacity) || capacity <= 0) throw invalid('capacity must be a positive integer of bytes');
+    await this.#guardBacking('resize');
     const flags = (opts.allocate ? C.VIR_STORAGE_VOL_RESIZE_ALLOCATE : 0) | (opts.shrink ? C.VIR_STORAGE_VOL_RESIZE_SHRINK : 0);
-    return this.#core.call(() => this.#n.resize(capacity, flags));
+    await this.#core.call(() => this.#n.resize(capacity, flags));
+  }
+
+  /**
+   * Template disks are read-only files; changing one under linked clones corrupts them all.
+   * Only read-only local files are checked (scanning every pool on every delete would make
+   * removing clones quadratic); the mode is read from the file, since libvirt's copy of it is
+   * only as fresh as the last pool refresh.
+   */
+  async #guardBacking(action: string): Promise<void> {
+    if (!this.#core.isLocal) return;
+    const path = await this.path();
+    const st = await stat(path).catch(() => undefined);
+    if (!st || (st.mode & 0o222) !== 0) return;
+    const users: string[] = [];
+    for (const p of await this.#core.call(() => this.#core.native.listAllStoragePools(C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))) {
+      for (const v of await this.#core.call(() => p.listAllVolumes(0)).catch(() => [])) {
+        const b = new VolumeXml(await this.#core.call(() => v.getXMLDesc(0)).catch(() => '<volume/>')).backing;
+        if (b?.path === path) users.push(await this.#core.call(() => v.getPath()));
+      }
+    }
+    if (users.length)
+      throw new VirtkitError('BACKING_IN_USE', `cannot ${action} '${path}': it backs ${users.join(', ')}`, { details: { path, users } });
   }
 
   /**

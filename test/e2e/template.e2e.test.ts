@@ -89,7 +89,7 @@ describe('templates end to end', () => {
     expect(info['backing-filename-format']).toBe('qcow2');
 
     await Promise.all(clones.map((c) => c.start()));
-    await Promise.all(clones.map((c) => c.waitForState('shutoff', { timeoutMs: 240_000, intervalMs: 500 })));
+    await Promise.all(clones.map((c) => c.waitForState('shutoff', { timeoutMs: 540_000, intervalMs: 500 })));
     const ids = names.map((n) => parseIdentity(readFileSync(serial(n), 'utf8')));
     console.log('clone identities:\n' + ids.map((i, k) => `  ${names[k]}: ${JSON.stringify(i)}`).join('\n'));
     const src = '0123456789abcdef0123456789abcdef';
@@ -110,7 +110,7 @@ describe('templates end to end', () => {
     // The template disk is unchanged by the boots; every volume is consistent.
     expect(sha256(tpl.disks[0]!.path)).toBe(diskBefore);
     for (const v of await pool.volumes()) run('qemu-img', ['check', '-U', await v.path()]);
-  });
+  }, 600_000); // three TCG boots on 2 shared cores: ~60 s alone, several minutes when busy
 
   it('refuses a deploy from a template that is not ready, and name clashes, leaving nothing behind', async () => {
     const before = (await pool.volumes()).map((v) => v.name).sort();
@@ -133,6 +133,11 @@ describe('templates end to end', () => {
     expect(err).toMatchObject({ code: 'TEMPLATE_IN_USE' });
     expect((err as { message: string }).message).toContain(`${tag}-web1`);
     expect(await conn.findDomain(TPL)).toBeDefined();
+    // Nor can its disk be changed under the linked clones.
+    const disk = await conn.volumeByPath(tpl.disks[0]!.path);
+    await expect(disk.delete()).rejects.toMatchObject({ code: 'BACKING_IN_USE' });
+    await expect(disk.resize(2 ** 30)).rejects.toMatchObject({ code: 'BACKING_IN_USE' });
+    expect(existsSync(tpl.disks[0]!.path)).toBe(true);
   });
 
   it('deploys 8 clones concurrently, all distinct and consistent', async () => {
