@@ -2,33 +2,51 @@
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
 
+/** One `<guest>` entry of the host capabilities: an OS type and architecture libvirt can run. */
 export interface GuestCapability {
+  /** OS type, e.g. 'hvm'. */
   osType: string;
+  /** Guest architecture, e.g. 'x86_64'. */
   arch: string;
+  /** Path of the default emulator binary, e.g. '/usr/bin/qemu-system-x86_64'. */
   emulator?: string;
+  /** Machine types offered, e.g. ['pc-q35-8.2', 'q35', ...]. */
   machines: string[];
   /** Domain types offered for this arch, e.g. ['qemu', 'kvm']. */
   domainTypes: string[];
 }
 
+/** The host capabilities, parsed (see {@link Connection.capabilities}). */
 export interface HostCapabilities {
+  /** Host CPU architecture, e.g. 'x86_64'. */
   arch: string;
+  /** Host CPU model name, when libvirt reports one. */
   cpuModel?: string;
+  /** Guest types the host can run. */
   guests: GuestCapability[];
   /** 'kvm' when libvirt offers KVM domains for the host arch (it may still not work: see probeKvm). */
   accelerators: string[];
 }
 
+/** The domain capabilities, parsed (see {@link Connection.domainCapabilities}). */
 export interface DomainCapabilities {
+  /** Path of the emulator these capabilities are for. */
   path?: string;
+  /** Domain type, e.g. 'kvm' or 'qemu'. */
   domainType: string;
+  /** Machine type, e.g. 'pc-q35-8.2'. */
   machine: string;
+  /** Guest architecture. */
   arch: string;
+  /** Maximum vCPUs of a domain with this machine type. */
   maxVcpus?: number;
   /** UEFI and other firmware images known to libvirt (loader values). */
   firmware: string[];
+  /** Firmware kinds for automatic firmware selection, e.g. ['bios', 'efi']. */
   firmwareFeatures: string[];
+  /** Disk buses supported, e.g. ['ide', 'scsi', 'virtio', 'usb', 'sata']. */
   diskBuses: string[];
+  /** TPM models supported, e.g. ['tpm-tis', 'tpm-crb']. */
   tpmModels: string[];
 }
 

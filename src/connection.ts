@@ -13,6 +13,7 @@ import { parseCapabilities, parseDomainCapabilities, type DomainCapabilities, ty
 import { PoolXml, dirPoolXml } from './xml/pool.js';
 import { probeKvm } from './kvm.js';
 
+/** Options of {@link Connection.open}. */
 export interface OpenOptions {
   /** Open read-only (VIR_CONNECT_RO). */
   readOnly?: boolean;
@@ -24,10 +25,15 @@ export interface OpenOptions {
   channels?: number;
 }
 
+/** Filter of {@link Connection.domains}. Flags combine as libvirt's VIR_CONNECT_LIST_DOMAINS_* do; none set lists every domain. */
 export interface DomainFilter {
+  /** Running or paused domains only. */
   active?: boolean;
+  /** Shut-off domains only. */
   inactive?: boolean;
+  /** Defined (persistent) domains only. */
   persistent?: boolean;
+  /** Transient domains only. */
   transient?: boolean;
 }
 
@@ -82,6 +88,7 @@ export class Connection extends EventEmitter {
   get uri(): string {
     return this.#core.uri;
   }
+  /** True once {@link Connection.close} was called or the daemon closed the connection. */
   get closed(): boolean {
     return this.#core.closed;
   }
@@ -102,6 +109,7 @@ export class Connection extends EventEmitter {
     })();
     return this.#closing;
   }
+  /** Same as {@link Connection.close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -133,6 +141,10 @@ export class Connection extends EventEmitter {
 
   // ---- host ----
 
+  /**
+   * The hostname of the host libvirt runs on.
+   * @throws VirtkitError `CLOSED` when the connection is closed.
+   */
   hostname(): Promise<string> {
     return this.#core.call(() => this.#n.getHostname());
   }
@@ -145,20 +157,28 @@ export class Connection extends EventEmitter {
     const [lib, hv] = await Promise.all([this.#core.call(() => this.#n.getLibVersion()), this.#core.call(() => this.#n.getVersion())]);
     return { libvirt: versionString(lib), hypervisor: versionString(hv) };
   }
+  /**
+   * Host CPU and memory: CPU `model`, `memoryKiB` (KiB), `cpus` (logical CPUs), `mhz`, NUMA `nodes`, and `sockets`/`cores`/`threads` (per node/socket/core).
+   * @throws VirtkitError `CLOSED` when the connection is closed.
+   */
   nodeInfo(): ReturnType<NativeConnect['nodeGetInfo']> {
     return this.#core.call(() => this.#n.nodeGetInfo());
   }
+  /** The host capabilities XML (`virsh capabilities`). */
   capabilitiesXml(): Promise<string> {
     return this.#core.call(() => this.#n.getCapabilities());
   }
+  /** The host capabilities, parsed: architecture, CPU model and the guest types offered. */
   async capabilities(): Promise<HostCapabilities> {
     return parseCapabilities(await this.capabilitiesXml());
   }
+  /** The domain capabilities XML (`virsh domcapabilities`) for an emulator, arch, machine and virt type; each defaults to libvirt's choice. */
   domainCapabilitiesXml(opts: { emulator?: string; arch?: string; machine?: string; virtType?: string } = {}): Promise<string> {
     return this.#core.call(() =>
       this.#n.getDomainCapabilities(opts.emulator ?? null, opts.arch ?? null, opts.machine ?? null, opts.virtType ?? null, 0),
     );
   }
+  /** The domain capabilities, parsed (firmware, disk buses, TPM models, max vCPUs...). Options as {@link Connection.domainCapabilitiesXml}. */
   async domainCapabilities(opts: { emulator?: string; arch?: string; machine?: string; virtType?: string } = {}): Promise<DomainCapabilities> {
     return parseDomainCapabilities(await this.domainCapabilitiesXml(opts));
   }
@@ -194,10 +214,18 @@ export class Connection extends EventEmitter {
       throw e;
     }
   }
+  /**
+   * A running domain by its numeric ID.
+   * @throws VirtkitError `INVALID_ARGUMENT` when `id` is not a non-negative integer; VirtError `VIR_ERR_NO_DOMAIN` when no running domain has it.
+   */
   async domainById(id: number): Promise<Domain> {
     if (!Number.isInteger(id) || id < 0) throw invalid('domain id must be a non-negative integer');
     return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByID(id)));
   }
+  /**
+   * Domains matching `filter` (default: all, running and defined).
+   * @throws VirtkitError `CLOSED` when the connection is closed.
+   */
   async domains(filter: DomainFilter = {}): Promise<Domain[]> {
     const flags =
       (filter.active ? C.VIR_CONNECT_LIST_DOMAINS_ACTIVE : 0) |
@@ -222,6 +250,10 @@ export class Connection extends EventEmitter {
 
   // ---- storage ----
 
+  /**
+   * A storage pool by name or UUID.
+   * @throws VirtkitError `INVALID_ARGUMENT` for an empty name; VirtError `VIR_ERR_NO_STORAGE_POOL` when there is none.
+   */
   async pool(nameOrUuid: string): Promise<StoragePool> {
     if (typeof nameOrUuid !== 'string' || nameOrUuid === '') throw invalid('pool name must be a non-empty string');
     if (looksLikeUuid(nameOrUuid)) {
@@ -233,6 +265,7 @@ export class Connection extends EventEmitter {
     }
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByName(nameOrUuid)));
   }
+  /** The storage pool by name or UUID, or undefined when there is none. */
   async findPool(name: string): Promise<StoragePool | undefined> {
     try {
       return await this.pool(name);
@@ -241,11 +274,16 @@ export class Connection extends EventEmitter {
       throw e;
     }
   }
+  /** Storage pools; `active`/`inactive` narrow the list (default: all). */
   async pools(filter: { active?: boolean; inactive?: boolean } = {}): Promise<StoragePool[]> {
     const flags = (filter.active ? C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE : 0) | (filter.inactive ? C.VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE : 0);
     const list = await this.#core.call(() => this.#n.listAllStoragePools(flags));
     return list.map((p) => new StoragePool(this.#core, p));
   }
+  /**
+   * Defines a persistent storage pool from XML (not built or started).
+   * @throws VirtkitError `INVALID_ARGUMENT` for empty XML; VirtError when libvirt rejects it (e.g. `VIR_ERR_XML_ERROR`, or `VIR_ERR_OPERATION_FAILED` for a duplicate name).
+   */
   async definePool(xml: string): Promise<StoragePool> {
     if (typeof xml !== 'string' || !xml.trim()) throw invalid('pool XML must be a non-empty string');
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolDefineXML(xml, 0)));
@@ -288,11 +326,16 @@ export class Connection extends EventEmitter {
     if (typeof path !== 'string' || !path) throw invalid('path must be a non-empty string');
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByPath(path)));
   }
+  /**
+   * The volume with this key (for local file volumes, its path) in any pool.
+   * @throws VirtkitError `INVALID_ARGUMENT` for an empty key; VirtError `VIR_ERR_NO_STORAGE_VOL` when there is none.
+   */
   async volumeByKey(key: string): Promise<Volume> {
     if (typeof key !== 'string' || !key) throw invalid('key must be a non-empty string');
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByKey(key)));
   }
 
+  /** Short form for console.log and the REPL: URI and open/closed. */
   [inspect.custom](): string {
     return `Connection { uri: ${inspect(this.uri)}, ${this.closed ? 'closed' : 'open'} }`;
   }

@@ -22,14 +22,21 @@ function reasonName(state: number, reason: number): string {
   return name ? name.replace(/^VIR_DOMAIN_(RUNNING|SHUTOFF|PAUSED)_/, '').toLowerCase() : String(reason);
 }
 
+/** What {@link Domain.info} returns (virDomainGetInfo). */
 export interface DomainInfo {
+  /** Current state. */
   state: DomainState;
+  /** Maximum memory the domain may use, in KiB. */
   maxMemoryKiB: number;
+  /** Memory currently assigned, in KiB. */
   memoryKiB: number;
+  /** Number of virtual CPUs. */
   vcpus: number;
+  /** CPU time used, in nanoseconds. */
   cpuTimeNs: number;
 }
 
+/** Options of {@link Domain.undefine}: what to remove along with the definition. */
 export interface UndefineOptions {
   /** Also remove the NVRAM file (UEFI). Default: true when the domain has one. */
   nvram?: boolean;
@@ -70,15 +77,25 @@ export class Domain {
   id(): Promise<number> {
     return this.#core.call(() => this.#n.getID());
   }
+  /**
+   * True while the domain runs (running, paused, ...), false when shut off.
+   * @throws VirtError `VIR_ERR_NO_DOMAIN` when the domain no longer exists; VirtkitError `CLOSED` when the connection is closed.
+   */
   isActive(): Promise<boolean> {
     return this.#core.call(() => this.#n.isActive());
   }
+  /** True for a defined domain, false for a transient one. */
   isPersistent(): Promise<boolean> {
     return this.#core.call(() => this.#n.isPersistent());
   }
+  /** True when the domain has a managed-save image (`virsh managedsave`), from which its next start resumes. */
   hasManagedSaveImage(): Promise<boolean> {
     return this.#core.call(() => this.#n.hasManagedSaveImage());
   }
+  /**
+   * State, memory (KiB), vCPUs and CPU time (ns).
+   * @throws VirtError `VIR_ERR_NO_DOMAIN` when the domain no longer exists.
+   */
   async info(): Promise<DomainInfo> {
     const i = await this.#core.call(() => this.#n.getInfo());
     this.#lastState = stateName(i.state);
@@ -141,6 +158,10 @@ export class Domain {
     }
   }
 
+  /**
+   * Asks the guest to reboot (libvirt's default method, usually ACPI); resolves once the request is sent.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when the domain is not running.
+   */
   reboot(): Promise<void> {
     return this.#core.call(() => this.#n.reboot(0));
   }
@@ -148,9 +169,17 @@ export class Domain {
   destroy(opts: { graceful?: boolean } = {}): Promise<void> {
     return this.#core.call(() => this.#n.destroy(opts.graceful ? C.VIR_DOMAIN_DESTROY_GRACEFUL : 0));
   }
+  /**
+   * Pauses the running domain's vCPUs (state 'paused'); memory stays allocated.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when the domain is not running.
+   */
   suspend(): Promise<void> {
     return this.#core.call(() => this.#n.suspend());
   }
+  /**
+   * Resumes a paused domain.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when the domain is not paused.
+   */
   resume(): Promise<void> {
     return this.#core.call(() => this.#n.resume());
   }
@@ -182,9 +211,14 @@ export class Domain {
     this.#n = await this.#core.call(() => this.#core.native.domainLookupByUUIDString(uuid));
   }
 
+  /** Whether the domain starts when the libvirt daemon starts. */
   autostart(): Promise<boolean> {
     return this.#core.call(() => this.#n.getAutostart());
   }
+  /**
+   * Sets whether the domain starts when the libvirt daemon starts (persistent domains only).
+   * @throws VirtkitError `INVALID_ARGUMENT` when `on` is not a boolean; VirtError when the domain is transient.
+   */
   setAutostart(on: boolean): Promise<void> {
     if (typeof on !== 'boolean') return Promise.reject(invalid('setAutostart takes a boolean'));
     return this.#core.call(() => this.#n.setAutostart(on));
@@ -226,6 +260,7 @@ export class Domain {
       throw e;
     }
   }
+  /** Sets the title or description in the persistent config; `null` removes it. */
   async setText(kind: 'title' | 'description', value: string | null): Promise<void> {
     const type = kind === 'title' ? C.VIR_DOMAIN_METADATA_TITLE : C.VIR_DOMAIN_METADATA_DESCRIPTION;
     await this.#core.call(() => this.#n.setMetadata(type, value, null, null, C.VIR_DOMAIN_AFFECT_CONFIG));
@@ -257,6 +292,7 @@ export class Domain {
     }
     return this.#core.call(() => this.#n.snapshotCreateXML(xml, flags));
   }
+  /** Names of the domain's snapshots. */
   snapshots(): Promise<string[]> {
     return this.#core.call(() => this.#n.listAllSnapshots(0));
   }
@@ -269,12 +305,24 @@ export class Domain {
       throw e;
     }
   }
+  /**
+   * The XML of the snapshot `name`.
+   * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
+   */
   snapshotXml(name: string): Promise<string> {
     return this.#core.call(() => this.#n.snapshotGetXMLDesc(name, 0));
   }
+  /**
+   * Reverts the domain to the snapshot `name`.
+   * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
+   */
   async revertToSnapshot(name: string): Promise<void> {
     await this.#core.call(() => this.#n.revertToSnapshot(name, 0));
   }
+  /**
+   * Deletes the snapshot `name` (its children too with `children: true`).
+   * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
+   */
   async deleteSnapshot(name: string, opts: { children?: boolean } = {}): Promise<void> {
     await this.#core.call(() => this.#n.snapshotDelete(name, opts.children ? C.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0));
   }
@@ -285,6 +333,7 @@ export class Domain {
     this.#n.free();
   }
 
+  /** Short form for console.log and the REPL: name, UUID and the last state seen. */
   [inspect.custom](): string {
     let name = '?';
     try {

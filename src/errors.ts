@@ -24,8 +24,11 @@ export type VirtkitErrorCode =
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
 export class VirtkitError extends Error {
+  /** Always 'VirtkitError'. */
   override name = 'VirtkitError';
+  /** Stable code of the refusal, e.g. 'INVALID_ARGUMENT' or 'TEMPLATE_IN_USE'. */
   readonly code: VirtkitErrorCode;
+  /** Values that explain the refusal (the offending argument, the names involved), when there are some. */
   readonly details?: Record<string, unknown>;
   constructor(code: VirtkitErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
@@ -36,6 +39,7 @@ export class VirtkitError extends Error {
 
 /** An error reported by libvirt, with its code and domain as libvirt names them. */
 export class VirtError extends Error {
+  /** Always 'VirtError'. */
   override name = 'VirtError';
   /** e.g. 'VIR_ERR_NO_DOMAIN' */
   readonly code: string;
@@ -43,7 +47,9 @@ export class VirtError extends Error {
   readonly number: number;
   /** e.g. 'VIR_FROM_QEMU' */
   readonly domain: string;
+  /** virErrorDomain number, e.g. 10 for VIR_FROM_QEMU. */
   readonly domainNumber: number;
+  /** virErrorLevel: 1 warning, 2 error. */
   readonly level: number;
   constructor(message: string, number: number, domainNumber: number, level = 2) {
     super(message);
@@ -57,7 +63,9 @@ export class VirtError extends Error {
 
 /** An error reported by libguestfs, with errno when it set one. */
 export class GuestfsError extends Error {
+  /** Always 'GuestfsError'. */
   override name = 'GuestfsError';
+  /** The errno libguestfs reported (e.g. 2 for ENOENT), or 0 when it set none. */
   readonly errno: number;
   constructor(message: string, errno: number) {
     super(message);

@@ -6,6 +6,12 @@ import {
   poolEventTypes, blockJobTypes, blockJobStatus, ioErrorActions,
 } from './generated/libvirt-tables.js';
 
+/**
+ * A domain changed lifecycle state (VIR_DOMAIN_EVENT_ID_LIFECYCLE): defined, started, stopped, ...
+ * @property type - Always 'domain-lifecycle'.
+ * @property domain - The domain's name.
+ * @property uuid - The domain's UUID.
+ */
 export interface DomainLifecycleEvent {
   type: 'domain-lifecycle';
   domain: string;
@@ -15,12 +21,51 @@ export interface DomainLifecycleEvent {
   /** e.g. 'booted', 'destroyed', 'finished' */
   detail: string;
 }
+/**
+ * The guest rebooted (VIR_DOMAIN_EVENT_ID_REBOOT).
+ * @property type - Always 'domain-reboot'.
+ * @property domain - The domain's name.
+ * @property uuid - The domain's UUID.
+ */
 export interface DomainRebootEvent { type: 'domain-reboot'; domain: string; uuid: string }
+/**
+ * A disk I/O error in a domain (VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON).
+ * @property type - Always 'domain-io-error'.
+ * @property domain - The domain's name.
+ * @property uuid - The domain's UUID.
+ * @property path - Host path of the disk source that failed.
+ * @property device - The disk's device alias in the domain.
+ * @property action - What the hypervisor did: 'none', 'pause' or 'report'.
+ * @property reason - Error reason as libvirt reports it, e.g. 'enospc'; absent when none was given.
+ */
 export interface DomainIOErrorEvent { type: 'domain-io-error'; domain: string; uuid: string; path: string; device: string; action: string; reason?: string }
+/**
+ * A block job (pull, copy, commit, active commit) of a domain disk changed status (VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2).
+ * @property type - Always 'domain-block-job'.
+ * @property domain - The domain's name.
+ * @property uuid - The domain's UUID.
+ * @property disk - The disk's target name, e.g. 'vda'.
+ * @property job - Job type, lower-case: 'pull', 'copy', 'commit', 'active_commit', ...
+ * @property status - Job status, lower-case: 'completed', 'failed', 'canceled', 'ready'.
+ */
 export interface DomainBlockJobEvent { type: 'domain-block-job'; domain: string; uuid: string; disk: string; job: string; status: string }
+/**
+ * A storage pool changed lifecycle state (VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE).
+ * @property type - Always 'pool-lifecycle'.
+ * @property pool - The pool's name.
+ * @property uuid - The pool's UUID.
+ * @property event - 'defined', 'undefined', 'started', 'stopped', 'created' or 'deleted'.
+ * @property detail - libvirt's numeric event detail (0 for all current events).
+ */
 export interface PoolLifecycleEvent { type: 'pool-lifecycle'; pool: string; uuid: string; event: string; detail: number }
+/**
+ * The connection to the daemon closed; calls on it now reject with VirtkitError `CLOSED`.
+ * @property type - Always 'close'.
+ * @property reason - Why: 'error', 'eof' (daemon gone), 'keepalive' (daemon stopped answering) or 'client'.
+ */
 export interface CloseEvent { type: 'close'; reason: 'error' | 'eof' | 'keepalive' | 'client' | string }
 
+/** Every event a {@link Connection} emits, told apart by `type` (also the name of the event emitted). */
 export type VirtEvent = DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent | PoolLifecycleEvent | CloseEvent;
 
 const detailTables = [

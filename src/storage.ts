@@ -8,17 +8,26 @@ import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { checkName } from './names.js';
 import { VolumeXml, volumeXml } from './xml/volume.js';
 
+/** A volume image format: 'qcow2', 'raw', or another format libvirt knows (e.g. 'vmdk'). */
 export type VolumeFormat = 'qcow2' | 'raw' | (string & {});
 
+/** What {@link StoragePool.info} returns (virStoragePoolGetInfo). Sizes are in bytes. */
 export interface PoolInfo {
+  /** Pool state, virStoragePoolState without the prefix, lower-case. */
   state: 'inactive' | 'building' | 'running' | 'degraded' | 'inaccessible';
+  /** Logical size of the pool, in bytes. */
   capacity: number;
+  /** Bytes allocated to volumes. */
   allocation: number;
+  /** Free space, in bytes. */
   available: number;
 }
 
+/** Typed options of {@link StoragePool.createVolume}. Format defaults to 'qcow2' with `backing`, else 'raw'. */
 export interface CreateVolumeOptions {
+  /** Volume name (the file name in a dir pool). Must be a safe name (VirtkitError `INVALID_ARGUMENT` otherwise). */
   name: string;
+  /** Image format. Default: 'qcow2' when `backing` is given, else 'raw'. */
   format?: VolumeFormat;
   /** Bytes. Defaults to the backing volume's capacity for an overlay. */
   capacity?: number;
@@ -32,6 +41,7 @@ export interface CreateVolumeOptions {
   preallocateMetadata?: boolean;
 }
 
+/** Progress of {@link StoragePool.copyVolume}, in bytes. */
 export interface CopyProgress {
   /** Bytes written to the target so far (its allocation). */
   bytes: number;
@@ -39,10 +49,13 @@ export interface CopyProgress {
   total: number;
 }
 
+/** Options of {@link StoragePool.copyVolume} and {@link Volume.copyTo}. */
 export interface CopyOptions {
+  /** Name of the new volume in the target pool. Rejected with `ALREADY_EXISTS` when taken. */
   name: string;
   /** Target format; default: the source's format. */
   format?: VolumeFormat;
+  /** Called every `progressIntervalMs` while the copy runs, and once at the end with `bytes === total`. */
   onProgress?: (p: CopyProgress) => void;
   /** Aborting removes the partial copy; it takes effect once libvirt returns from the copy. */
   signal?: AbortSignal;
@@ -50,8 +63,11 @@ export interface CopyOptions {
   progressIntervalMs?: number;
 }
 
+/** One layer of a backing chain, as {@link Volume.backingChain} lists it. */
 export interface ChainLayer {
+  /** Path of the image file. */
   path: string;
+  /** Image format of the layer ('raw' when libvirt reports none). */
   format: string;
 }
 
@@ -64,23 +80,32 @@ export class StoragePool {
     this.#core = core;
     this.#n = n;
   }
+  /** The pool's name. */
   get name(): string {
     return this.#n.getName();
   }
+  /** The pool's UUID. */
   get uuid(): string {
     return this.#n.getUUIDString();
   }
+  /**
+   * True when the pool is started.
+   * @throws VirtkitError `CLOSED` when the connection is closed.
+   */
   isActive(): Promise<boolean> {
     return this.#core.call(() => this.#n.isActive());
   }
+  /** True for a defined pool, false for a transient one. */
   isPersistent(): Promise<boolean> {
     return this.#core.call(() => this.#n.isPersistent());
   }
+  /** State, capacity, allocation and free space (bytes). */
   async info(): Promise<PoolInfo> {
     const i = await this.#core.call(() => this.#n.getInfo());
     const state = (poolStates[i.state] ?? 'VIR_STORAGE_POOL_INACTIVE').replace('VIR_STORAGE_POOL_', '').toLowerCase() as PoolInfo['state'];
     return { state, capacity: i.capacity, allocation: i.allocation, available: i.available };
   }
+  /** The pool XML; `inactive`: the persistent config rather than the live one. */
   xml(opts: { inactive?: boolean } = {}): Promise<string> {
     return this.#core.call(() => this.#n.getXMLDesc(opts.inactive ? C.VIR_STORAGE_XML_INACTIVE : 0));
   }
@@ -88,6 +113,10 @@ export class StoragePool {
   build(opts: { overwrite?: boolean } = {}): Promise<void> {
     return this.#core.call(() => this.#n.build(opts.overwrite ? C.VIR_STORAGE_POOL_BUILD_OVERWRITE : 0));
   }
+  /**
+   * Starts (activates) a defined pool.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when it is already active; other VirtErrors when its storage is missing (call {@link StoragePool.build} first).
+   */
   start(): Promise<void> {
     return this.#core.call(() => this.#n.create(0));
   }
@@ -95,9 +124,14 @@ export class StoragePool {
   stop(): Promise<void> {
     return this.#core.call(() => this.#n.destroy());
   }
+  /** Removes the pool's persistent definition (stop it first to make it vanish; its data stays). */
   undefine(): Promise<void> {
     return this.#core.call(() => this.#n.undefine());
   }
+  /**
+   * Rescans the pool's storage so that volumes created outside libvirt appear.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when the pool is not active.
+   */
   refresh(): Promise<void> {
     return this.#core.call(() => this.#n.refresh(0));
   }
@@ -105,13 +139,19 @@ export class StoragePool {
   deleteStorage(): Promise<void> {
     return this.#core.call(() => this.#n.delete(0));
   }
+  /** Whether the pool starts when the libvirt daemon starts. */
   autostart(): Promise<boolean> {
     return this.#core.call(() => this.#n.getAutostart());
   }
+  /** Sets whether the pool starts when the libvirt daemon starts (persistent pools only). */
   setAutostart(on: boolean): Promise<void> {
     return this.#core.call(() => this.#n.setAutostart(on));
   }
 
+  /**
+   * Every volume of the (active) pool.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when the pool is not active.
+   */
   async volumes(): Promise<Volume[]> {
     const list = await this.#core.call(() => this.#n.listAllVolumes(0));
     return list.map((v) => new Volume(this.#core, v));
@@ -227,6 +267,7 @@ export class StoragePool {
     this.#n.free();
   }
 
+  /** Short form for console.log and the REPL. */
   [inspect.custom](): string {
     return `StoragePool { name: ${inspect(this.name)} }`;
   }
@@ -247,6 +288,7 @@ export class Volume {
     this.#core.assertOpen();
     return this.#n;
   }
+  /** The volume's name within its pool. */
   get name(): string {
     return this.#n.getName();
   }
@@ -254,15 +296,18 @@ export class Volume {
   get key(): string {
     return this.#n.getKey();
   }
+  /** The volume's path on the host (cached after the first call). */
   async path(): Promise<string> {
     this.#path ??= await this.#core.call(() => this.#n.getPath());
     return this.#path;
   }
+  /** Type ('file', 'block', 'dir', 'network', 'netdir', 'ploop'), `capacity` (virtual size) and `allocation` (space used on the host), in bytes. */
   async info(): Promise<{ type: string; capacity: number; allocation: number }> {
     const i = await this.#core.call(() => this.#n.getInfo());
     const types = ['file', 'block', 'dir', 'network', 'netdir', 'ploop'];
     return { type: types[i.type] ?? String(i.type), capacity: i.capacity, allocation: i.allocation };
   }
+  /** The volume XML. */
   xml(): Promise<string> {
     return this.#core.call(() => this.#n.getXMLDesc(0));
   }
@@ -270,12 +315,15 @@ export class Volume {
   async format(): Promise<string> {
     return new VolumeXml(await this.xml()).format ?? 'raw';
   }
+  /** The pool that holds this volume. */
   async pool(): Promise<StoragePool> {
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.lookupPool()));
   }
   /**
-   * Deletes the volume. A read-only file (a virtkit template disk) that other volumes use as
-   * their backing file is refused with BACKING_IN_USE.
+   * Deletes the volume and its data. A read-only local file (a virtkit template disk) that other
+   * volumes use as their backing file is refused.
+   * @throws VirtkitError `BACKING_IN_USE` for such a file.
+   * @throws VirtError when libvirt cannot delete it (e.g. `VIR_ERR_NO_STORAGE_VOL` when it is gone).
    */
   async delete(): Promise<void> {
     await this.#guardBacking('delete');
@@ -343,10 +391,12 @@ export class Volume {
     return pool.copyVolume(this, opts);
   }
 
+  /** Releases the native handle now instead of at garbage collection. */
   free(): void {
     this.#n.free();
   }
 
+  /** Short form for console.log and the REPL. */
   [inspect.custom](): string {
     return `Volume { name: ${inspect(this.name)}, key: ${inspect(this.key)} }`;
   }

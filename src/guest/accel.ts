@@ -8,6 +8,7 @@
 import { accessSync, constants } from 'node:fs';
 import { invalid } from '../errors.js';
 
+/** How the libguestfs appliance is accelerated: 'kvm', 'tcg' (software emulation), or 'auto' (KVM when /dev/kvm is usable, retried once on TCG if the KVM launch fails). */
 export type Accel = 'auto' | 'kvm' | 'tcg';
 const ACCELS: readonly string[] = ['auto', 'kvm', 'tcg'];
 

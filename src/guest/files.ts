@@ -3,51 +3,91 @@
 
 /** lstat/stat result (libguestfs statns). Times are seconds + nanoseconds since the epoch. */
 export interface GuestStat {
+  /** Device ID of the file system holding the file. */
   dev: number;
+  /** Inode number. */
   ino: number;
+  /** File type and permission bits, as in st_mode (e.g. 0o100644 for a regular file). */
   mode: number;
+  /** Number of hard links. */
   nlink: number;
+  /** Owner's user ID (in the guest). */
   uid: number;
+  /** Owner's group ID (in the guest). */
   gid: number;
+  /** Device ID, for a device special file. */
   rdev: number;
+  /** Size in bytes. */
   size: number;
+  /** Preferred I/O block size, in bytes. */
   blksize: number;
+  /** Number of 512-byte blocks allocated. */
   blocks: number;
+  /** Last access time: whole seconds since the epoch. */
   atimeSec: number;
+  /** Nanosecond part of the last access time. */
   atimeNsec: number;
+  /** Last modification time: whole seconds since the epoch. */
   mtimeSec: number;
+  /** Nanosecond part of the last modification time. */
   mtimeNsec: number;
+  /** Last status change time: whole seconds since the epoch. */
   ctimeSec: number;
+  /** Nanosecond part of the last status change time. */
   ctimeNsec: number;
 }
 
+/** File system statistics of a guest path (libguestfs statvfs, like statvfs(2)). */
 export interface GuestStatvfs {
+  /** File system block size, in bytes. */
   bsize: number;
+  /** Fragment size, in bytes (the unit of `blocks`, `bfree` and `bavail`). */
   frsize: number;
+  /** Size of the file system, in `frsize` units. */
   blocks: number;
+  /** Free blocks, in `frsize` units. */
   bfree: number;
+  /** Free blocks available to unprivileged users, in `frsize` units. */
   bavail: number;
+  /** Number of inodes. */
   files: number;
+  /** Free inodes. */
   ffree: number;
+  /** Free inodes available to unprivileged users. */
   favail: number;
+  /** File system ID. */
   fsid: number;
+  /** Mount flags (ST_* bits). */
   flag: number;
+  /** Maximum file name length, in bytes. */
   namemax: number;
 }
 
+/** Options of {@link Guest.diskCreate} (libguestfs disk_create optional arguments). */
 export interface DiskCreateOptions {
+  /** Backing file of a qcow2 image to create as an overlay. */
   backingFile?: string;
+  /** Format of `backingFile`, e.g. 'qcow2' or 'raw'. */
   backingFormat?: string;
+  /** Preallocation mode. Default: libguestfs' default (sparse/off). */
   preallocation?: 'off' | 'sparse' | 'metadata' | 'falloc' | 'full';
+  /** qcow2 compatibility level, e.g. '1.1'. */
   compat?: string;
+  /** qcow2 cluster size, in bytes. */
   clusterSize?: number;
 }
 
+/** Options of {@link Guest.mkfs} (libguestfs mkfs optional arguments); unset ones take mkfs's defaults. */
 export interface MkfsOptions {
+  /** File system block size, in bytes. */
   blocksize?: number;
+  /** File system label. */
   label?: string;
+  /** ext2/3/4 features, as for `mke2fs -O`. */
   features?: string;
+  /** ext2/3/4 inode size, in bytes. */
   inode?: number;
+  /** UFS sector size, in bytes. */
   sectorsize?: number;
 }
 
@@ -55,6 +95,10 @@ type Data = string | Uint8Array;
 const buf = (d: Data): Buffer | string => (typeof d === 'string' ? d : Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+/**
+ * The typed libguestfs calls of a {@link Guest} (files, devices, mounting, Augeas, commands).
+ * Every call rejects with GuestfsError when libguestfs fails, and with VirtkitError `CLOSED` or `ABORTED` once the session is closed or aborted.
+ */
 export abstract class GuestFiles {
   protected abstract invoke(name: string, ...args: unknown[]): Promise<unknown>;
 
@@ -75,9 +119,14 @@ export abstract class GuestFiles {
   }
 
   // ---- devices, partitions, LVM, filesystems ----
+  /**
+   * Block devices of the appliance, one per drive added, e.g. ['/dev/sda'].
+   * @throws GuestfsError when libguestfs fails.
+   */
   listDevices() {
     return this.#list('list_devices');
   }
+  /** Partitions on all devices, e.g. ['/dev/sda1', '/dev/sda2']. */
   listPartitions() {
     return this.#list('list_partitions');
   }
@@ -85,21 +134,30 @@ export abstract class GuestFiles {
   listFilesystems() {
     return this.invoke('list_filesystems') as Promise<Record<string, string>>;
   }
+  /** LVM logical volumes, as device paths like '/dev/vg/lv'. */
   lvs() {
     return this.#list('lvs');
   }
+  /** LVM volume group names. */
   vgs() {
     return this.#list('vgs');
   }
+  /** LVM physical volumes, as device paths. */
   pvs() {
     return this.#list('pvs');
   }
+  /**
+   * Renames an LVM volume group.
+   * @throws GuestfsError when the volume group does not exist or the rename fails.
+   */
   vgrename(volgroup: string, newVolgroup: string) {
     return this.#void('vgrename', volgroup, newVolgroup);
   }
+  /** Creates one partition covering the whole device, with a new partition table of `parttype` (default 'mbr'). Destroys what was there. */
   partDisk(device: string, parttype: 'mbr' | 'gpt' | (string & {}) = 'mbr') {
     return this.#void('part_disk', device, parttype);
   }
+  /** Writes a new, empty partition table of `parttype` ('mbr' or 'gpt') on the device. Destroys what was there. */
   partInit(device: string, parttype: 'mbr' | 'gpt' | (string & {})) {
     return this.#void('part_init', device, parttype);
   }
@@ -107,12 +165,18 @@ export abstract class GuestFiles {
   partAdd(device: string, prlogex: 'p' | 'l' | 'e' | 'primary' | 'logical' | 'extended', startSector: number, endSector: number) {
     return this.#void('part_add', device, prlogex, startSector, endSector);
   }
+  /**
+   * Creates a file system of type `fstype` (e.g. 'ext4', 'xfs', 'vfat') on `device`.
+   * @throws GuestfsError when mkfs fails (unknown type, device in use).
+   */
   mkfs(fstype: string, device: string, opts: MkfsOptions = {}) {
     return this.#void('mkfs', fstype, device, defined(opts));
   }
+  /** File system type of a device or mountable, e.g. 'ext4'; '' when none is recognised. */
   vfsType(mountable: string) {
     return this.#str('vfs_type', mountable);
   }
+  /** File system UUID of a device or mountable; '' when it has none. */
   vfsUuid(mountable: string) {
     return this.#str('vfs_uuid', mountable);
   }
@@ -120,18 +184,23 @@ export abstract class GuestFiles {
   getUuid(mountable: string) {
     return this.#str('vfs_uuid', mountable);
   }
+  /** File system label of a device or mountable; '' when it has none. */
   vfsLabel(mountable: string) {
     return this.#str('vfs_label', mountable);
   }
+  /** Sets the file system label (ext2/3/4, xfs, btrfs, vfat, ntfs, swap...). */
   setLabel(mountable: string, label: string) {
     return this.#void('set_label', mountable, label);
   }
+  /** Sets the file system UUID of `device` (ext2/3/4, xfs, btrfs, swap). */
   setUuid(device: string, uuid: string) {
     return this.#void('set_uuid', device, uuid);
   }
+  /** Sets a new random file system UUID on `device`. */
   setUuidRandom(device: string) {
     return this.#void('set_uuid_random', device);
   }
+  /** Size of a block device, in bytes. */
   blockdevSize(device: string) {
     return this.#num('blockdev_getsize64', device);
   }
@@ -141,15 +210,22 @@ export abstract class GuestFiles {
   }
 
   // ---- mounting ----
+  /**
+   * Mounts `mountable` read-write at `mountpoint` (default '/'; other mountpoints must exist in what is mounted already).
+   * @throws GuestfsError when the mount fails.
+   */
   mount(mountable: string, mountpoint = '/') {
     return this.#void('mount', mountable, mountpoint);
   }
+  /** Mounts `mountable` read-only at `mountpoint` (default '/'). */
   mountRo(mountable: string, mountpoint = '/') {
     return this.#void('mount_ro', mountable, mountpoint);
   }
+  /** Mounts `mountable` at `mountpoint` (default '/') with mount(8) `options`, e.g. 'ro,noexec'. */
   mountOptions(options: string, mountable: string, mountpoint = '/') {
     return this.#void('mount_options', options, mountable, mountpoint);
   }
+  /** Unmounts every mounted file system. */
   umountAll() {
     return this.#void('umount_all');
   }
@@ -157,17 +233,21 @@ export abstract class GuestFiles {
   mountpoints() {
     return this.invoke('mountpoints') as Promise<Record<string, string>>;
   }
+  /** Flushes the guest's file systems to the disk images. */
   sync() {
     return this.#void('sync');
   }
+  /** File system statistics of the file system holding `path`. */
   statvfs(path: string) {
     return this.invoke('statvfs', path) as Promise<GuestStatvfs>;
   }
 
   // ---- reading ----
+  /** Paths matching a shell glob pattern (e.g. '/etc/*.conf'), sorted; [] when none match. */
   globExpand(pattern: string) {
     return this.#list('glob_expand', pattern);
   }
+  /** Names in `directory` (not '.' or '..'), sorted. */
   ls(directory: string) {
     return this.#list('ls', directory);
   }
@@ -175,24 +255,40 @@ export abstract class GuestFiles {
   find(directory: string) {
     return this.#list('find', directory);
   }
+  /**
+   * stat(2) of `path`, following symlinks.
+   * @throws GuestfsError when the path does not exist.
+   */
   stat(path: string) {
     return this.invoke('statns', path) as Promise<GuestStat>;
   }
+  /**
+   * lstat(2) of `path`: a symlink's own status.
+   * @throws GuestfsError when the path does not exist.
+   */
   lstat(path: string) {
     return this.invoke('lstatns', path) as Promise<GuestStat>;
   }
+  /** True when `path` is a regular file (false when missing). Symlinks are not followed unless `followSymlinks` is true. */
   isFile(path: string, o: { followSymlinks?: boolean } = {}) {
     return this.#bool('is_file', path, defined({ followsymlinks: o.followSymlinks }));
   }
+  /** True when `path` is a directory (false when missing). Symlinks are not followed unless `followSymlinks` is true. */
   isDir(path: string, o: { followSymlinks?: boolean } = {}) {
     return this.#bool('is_dir', path, defined({ followsymlinks: o.followSymlinks }));
   }
+  /** True when `path` is a symbolic link. */
   isSymlink(path: string) {
     return this.#bool('is_symlink', path);
   }
+  /** True when `path` exists (any type). */
   exists(path: string) {
     return this.#bool('exists', path);
   }
+  /**
+   * The whole file, as bytes.
+   * @throws GuestfsError when the file does not exist or cannot be read.
+   */
   readFile(path: string) {
     return this.invoke('read_file', path) as Promise<Buffer>;
   }
@@ -200,26 +296,33 @@ export abstract class GuestFiles {
   cat(path: string) {
     return this.#str('cat', path);
   }
+  /** The file's lines as UTF-8 strings, without line endings. */
   readLines(path: string) {
     return this.#list('read_lines', path);
   }
+  /** The target of a symbolic link, as stored. */
   readlink(path: string) {
     return this.#str('readlink', path);
   }
+  /** The canonical absolute path, symlinks resolved. */
   realpath(path: string) {
     return this.#str('realpath', path);
   }
+  /** Size of a file, in bytes. */
   filesize(path: string) {
     return this.#num('filesize', path);
   }
+  /** Hex digest of a file, with `type` 'md5', 'sha1', 'sha256', 'sha512' (or another type libguestfs knows). */
   checksum(type: 'md5' | 'sha1' | 'sha256' | 'sha512' | (string & {}), path: string) {
     return this.#str('checksum', type, path);
   }
 
   // ---- writing ----
+  /** Creates or replaces the file with `data` (a string is written as UTF-8). */
   write(path: string, data: Data) {
     return this.#void('write', path, buf(data));
   }
+  /** Appends `data` to the file (a string is written as UTF-8). */
   writeAppend(path: string, data: Data) {
     return this.#void('write_append', path, buf(data));
   }
@@ -231,33 +334,49 @@ export abstract class GuestFiles {
   download(guestPath: string, localPath: string) {
     return this.#void('download', guestPath, localPath);
   }
+  /**
+   * Removes a file.
+   * @throws GuestfsError when it does not exist or is a directory.
+   */
   rm(path: string) {
     return this.#void('rm', path);
   }
+  /** Removes a file; no error when it does not exist. */
   rmF(path: string) {
     return this.#void('rm_f', path);
   }
+  /** Removes a file or a directory tree, recursively; no error when it does not exist. */
   rmRf(path: string) {
     return this.#void('rm_rf', path);
   }
+  /** Removes an empty directory. */
   rmdir(path: string) {
     return this.#void('rmdir', path);
   }
+  /**
+   * Creates a directory; its parent must exist.
+   * @throws GuestfsError when it exists already or its parent is missing.
+   */
   mkdir(path: string) {
     return this.#void('mkdir', path);
   }
+  /** Creates a directory and any missing parents; no error when it exists. */
   mkdirP(path: string) {
     return this.#void('mkdir_p', path);
   }
+  /** Creates a directory with permission bits `mode` (e.g. 0o700), subject to the umask. */
   mkdirMode(path: string, mode: number) {
     return this.#void('mkdir_mode', path, mode);
   }
+  /** Sets the permission bits of `path` (argument order as Node's fs.chmod). */
   chmod(path: string, mode: number) {
     return this.#void('chmod', mode, path);
   }
+  /** Sets owner and group of `path`, following symlinks (argument order as Node's fs.chown). */
   chown(path: string, uid: number, gid: number) {
     return this.#void('chown', uid, gid, path);
   }
+  /** Sets owner and group of a symlink itself. */
   lchown(path: string, uid: number, gid: number) {
     return this.#void('lchown', uid, gid, path);
   }
@@ -269,9 +388,11 @@ export abstract class GuestFiles {
   lnSf(target: string, linkname: string) {
     return this.#void('ln_sf', target, linkname);
   }
+  /** Creates a hard link `linkname` to `target`. */
   ln(target: string, linkname: string) {
     return this.#void('ln', target, linkname);
   }
+  /** Creates an empty file, or updates the timestamps of an existing one. */
   touch(path: string) {
     return this.#void('touch', path);
   }
@@ -279,15 +400,19 @@ export abstract class GuestFiles {
   truncate(path: string, size?: number) {
     return (size === undefined ? this.#void('truncate', path) : this.#void('truncate_size', path, size));
   }
+  /** Copies a file. */
   cp(src: string, dest: string) {
     return this.#void('cp', src, dest);
   }
+  /** Copies a file or directory tree, preserving attributes (`cp -a`). */
   cpA(src: string, dest: string) {
     return this.#void('cp_a', src, dest);
   }
+  /** Copies a file or directory tree recursively (`cp -rP`). */
   cpR(src: string, dest: string) {
     return this.#void('cp_r', src, dest);
   }
+  /** Moves or renames a file or directory. */
   mv(src: string, dest: string) {
     return this.#void('mv', src, dest);
   }
@@ -309,12 +434,18 @@ export abstract class GuestFiles {
   augInit(root = '/', flags = 0) {
     return this.#void('aug_init', root, flags);
   }
+  /** Loads (or reloads) files into the Augeas tree, after {@link augInit} with the no-autoload flag. */
   augLoad() {
     return this.#void('aug_load');
   }
+  /**
+   * The value of one Augeas node.
+   * @throws GuestfsError when the path matches no node or more than one.
+   */
   augGet(augpath: string) {
     return this.#str('aug_get', augpath);
   }
+  /** Sets the value of an Augeas node, creating it if needed (written on {@link augSave}). */
   augSet(augpath: string, value: string) {
     return this.#void('aug_set', augpath, value);
   }
@@ -322,42 +453,60 @@ export abstract class GuestFiles {
   augRm(augpath: string) {
     return this.#num('aug_rm', augpath);
   }
+  /** Writes changes made in the Augeas tree back to the files. */
   augSave() {
     return this.#void('aug_save');
   }
+  /** Augeas paths of the nodes matching a path expression. */
   augMatch(augpath: string) {
     return this.#list('aug_match', augpath);
   }
+  /** Augeas paths of the children of the node(s) matching `augpath`. */
   augLs(augpath: string) {
     return this.#list('aug_ls', augpath);
   }
+  /** Inserts a sibling node `label` before (true) or after (false) the single node matching `augpath`. */
   augInsert(augpath: string, label: string, before: boolean) {
     return this.#void('aug_insert', augpath, label, before);
   }
+  /** Sets an Augeas node's value to NULL (keeping the node). */
   augClear(augpath: string) {
     return this.#void('aug_clear', augpath);
   }
+  /** Defines an Augeas variable `name` as path expression `expr` (null undefines it); resolves with the number of nodes it matches. */
   augDefvar(name: string, expr: string | null) {
     return this.#num('aug_defvar', name, expr);
   }
+  /** Closes the Augeas handle, dropping unsaved changes. */
   augClose() {
     return this.#void('aug_close');
   }
 
   // ---- running programs in the appliance, against the mounted guest (needs its binaries) ----
+  /**
+   * Runs `argv` (no shell) chrooted in the mounted guest, resolving with its stdout. Needs the guest's own binaries.
+   * @throws GuestfsError when the command exits non-zero or cannot run.
+   */
   command(argv: string[]) {
     return this.#str('command', argv);
   }
+  /** As {@link command}, the output split into lines. */
   commandLines(argv: string[]) {
     return this.#list('command_lines', argv);
   }
+  /**
+   * Runs `script` with the guest's /bin/sh, chrooted in the mounted guest; resolves with its stdout.
+   * @throws GuestfsError when the script exits non-zero.
+   */
   sh(script: string) {
     return this.#str('sh', script);
   }
+  /** As {@link sh}, the output split into lines. */
   shLines(script: string) {
     return this.#list('sh_lines', script);
   }
 
+  /** The libguestfs library version. */
   version() {
     return this.invoke('version') as Promise<{ major: number; minor: number; release: number }>;
   }

@@ -17,9 +17,12 @@ import {
 } from './options.js';
 import { GuestFiles } from './files.js';
 
+/** Lifecycle of a {@link Guest}: 'config' (handle made, not launched), 'launching', 'launched', 'closed'. */
 export type GuestState = 'config' | 'launching' | 'launched' | 'closed';
 
+/** What {@link Guest.mountRoot} mounted, and what failed to mount. */
 export interface MountRootResult {
+  /** Filesystems mounted, parents first. */
   mounted: Array<{ mountpoint: string; device: string }>;
   /** Non-root filesystems that would not mount (the root itself failing is an error). */
   failed: Array<{ mountpoint: string; device: string; error: Error }>;
@@ -33,6 +36,11 @@ const LOG_KINDS: Array<[number, GuestLogKind]> = [
   [GfsEvent.TRACE, 'trace'],
 ];
 
+/**
+ * A libguestfs session: drives added to one appliance (a small VM), and typed calls into it.
+ * Calls on one Guest run one at a time in the order made; different Guests run in parallel. Open with {@link Guest.open}, end with {@link Guest.close} or `await using`.
+ * Every call rejects with VirtkitError `CLOSED` after close (`ABORTED` after the signal aborted) and with GuestfsError when libguestfs fails.
+ */
 export class Guest extends GuestFiles {
   readonly #opts: NormalizedOpenOptions;
   readonly #onProgress: ((p: GuestProgress) => void) | undefined;
@@ -81,6 +89,7 @@ export class Guest extends GuestFiles {
     return g;
   }
 
+  /** Where the session is in its lifecycle (see {@link GuestState}). */
   get state(): GuestState {
     return this.#state;
   }
@@ -88,6 +97,7 @@ export class Guest extends GuestFiles {
   get accel(): 'kvm' | 'tcg' | undefined {
     return this.#accel;
   }
+  /** The drives as added: absolute paths, with `readonly` resolved (default false) and `name` as '/dev/...'. */
   get drives(): ReadonlyArray<{ path: string; format?: string; readonly: boolean; name?: string }> {
     return this.#opts.drives;
   }
@@ -331,6 +341,7 @@ export class Guest extends GuestFiles {
     return this.#closing;
   }
 
+  /** Same as {@link Guest.close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -343,6 +354,7 @@ export class Guest extends GuestFiles {
     void this.close().catch(noop);
   }
 
+  /** Short form for console.log and the REPL: state, accelerator and drives. */
   [utilInspect.custom](_depth: number, options: InspectOptions, fmt: typeof utilInspect): string {
     const drives = this.#opts.drives.map((d) => `${d.path} (${d.format ?? 'auto'}${d.readonly ? ', ro' : ''})`);
     return `Guest ${fmt({ state: this.#state, accel: this.#accel, drives }, options)}`;

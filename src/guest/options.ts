@@ -4,34 +4,48 @@ import { resolve } from 'node:path';
 import { VirtkitError, invalid } from '../errors.js';
 import { resolveAccel, type Accel } from './accel.js';
 
+/** A disk image to add to a {@link Guest}. */
 export interface DriveSpec {
+  /** Host path of the image file (resolved to an absolute path). Must exist and be readable (and writable unless `readonly`). */
   path: string;
   /** Image format. Give it: libguestfs will not guess (probing a raw image is unsafe). */
   format?: 'raw' | 'qcow2' | (string & {});
+  /** Add it read-only (writes go nowhere). Default false. */
   readonly?: boolean;
   /** The device name the guest used for it, e.g. 'sda' (helps inspection map /etc/fstab). */
   name?: string;
 }
 
+/** Progress of a long libguestfs call (upload, download, fill, ...), as libguestfs reports it. */
 export interface GuestProgress {
+  /** Work done so far, in the call's own units (bytes for transfers). */
   position: number;
+  /** Total work, in the same units as `position`. */
   total: number;
+  /** libguestfs procedure number of the call reporting progress. */
   procNr: number;
+  /** Serial number of the call reporting progress. */
   serial: number;
 }
 
+/** Source of a log line passed to {@link GuestOpenOptions.onLog}: libguestfs itself, the appliance console, a warning, or a call trace. */
 export type GuestLogKind = 'library' | 'appliance' | 'warning' | 'trace';
 
+/** Options of {@link Guest.open}. Invalid values reject with VirtkitError `INVALID_ARGUMENT`; a missing drive with `NOT_FOUND`. */
 export interface GuestOpenOptions {
+  /** The disk images to add, in order (/dev/sda, /dev/sdb, ...). At least one. */
   drives: DriveSpec[];
   /** Default: VIRTKIT_ACCEL, else 'auto' (KVM, retried once on TCG). */
   accel?: Accel;
+  /** Appliance memory, in MiB (128 to 1048576). Default: libguestfs' default. */
   memsizeMiB?: number;
+  /** Appliance virtual CPUs (1 to 255). Default: libguestfs' default (1). */
   smp?: number;
   /** libguestfs backend. Default: LIBGUESTFS_BACKEND, else 'direct'. */
   backend?: string;
   /** Extra backend settings, 'name' or 'name=value' (not force_tcg/force_kvm: use `accel`). */
   backendSettings?: string[];
+  /** Called with progress of long calls (upload, download, fill, ...). Exceptions it throws are ignored. */
   onProgress?: (p: GuestProgress) => void;
   /** libguestfs, appliance and warning messages, one line at a time. */
   onLog?: (line: string, kind: GuestLogKind) => void;

@@ -19,6 +19,7 @@ import { installFirstboot } from '../firstboot/install.js';
 export type PasswordSpec =
   | string
   | {
+      /** A clear-text password, hashed on the host with SHA-512 crypt and a random salt. */
       password?: string;
       /** A ready crypt(3) hash, written as is. */
       hash?: string;
@@ -39,12 +40,15 @@ export type FileAction =
 
 /** Options of the customize operation (and of user-account). */
 export interface CustomizeOptions {
+  /** New host name, written to /etc/hostname and /etc/hosts (an RFC 1123 name; VirtkitError `INVALID_ARGUMENT` otherwise). */
   hostname?: string;
+  /** root's password (same as `passwords.root`; giving both is rejected with `INVALID_ARGUMENT`). */
   rootPassword?: PasswordSpec;
   /** Passwords by user name. */
   passwords?: Record<string, PasswordSpec>;
   /** Public key lines to add to ~user/.ssh/authorized_keys, by user name. */
   sshAuthorizedKeys?: Record<string, readonly string[]>;
+  /** File actions (write, upload, delete, mkdir, chmod, link), applied in order. Paths must be absolute guest paths without '..'. */
   files?: readonly FileAction[];
   /** e.g. 'Europe/Paris' (must exist under /usr/share/zoneinfo in the guest). */
   timezone?: string;

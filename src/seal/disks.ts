@@ -6,6 +6,7 @@ import { VirtkitError, invalid } from '../errors.js';
 
 /** A disk image to open. */
 export interface DiskSpec {
+  /** Host path of the image file. */
   path: string;
   /** 'qcow2', 'raw', … Probed from the file header when absent. */
   format?: string;
@@ -13,7 +14,9 @@ export interface DiskSpec {
 
 /** What seal() needs of a libvirt domain (virtkit's Domain fits; any object with these works). */
 export interface DomainLike {
+  /** The domain XML (its `<disk>` elements say which images to seal). */
   xml(): string | Promise<string>;
+  /** True while the domain runs; seal() then refuses with VirtkitError `DOMAIN_RUNNING`. */
   isActive(): boolean | Promise<boolean>;
   /** Used in messages only. */
   name?: string | (() => string);

@@ -6,11 +6,15 @@ import type { SealGuest } from './guest-api.js';
 
 /** Progress of a seal: launch, inspect, then one tick per operation per root. */
 export interface SealProgress {
+  /** The phase under way. */
   step: 'launch' | 'inspect' | 'operation' | 'done';
+  /** The operation being run, during 'operation', e.g. 'machine-id'. */
   operation?: string;
   /** Guest root being sealed (multi-boot disks have several). */
   root?: string;
+  /** Steps finished so far. */
   done: number;
+  /** Steps in all (launch, inspect, and one per operation per root). */
   total: number;
 }
 
@@ -35,6 +39,7 @@ export interface SealOptions extends CustomizeOptions {
    * behaviour), 'refuse' rejects it with UNSUPPORTED_GUEST. Default 'each'.
    */
   multiboot?: 'each' | 'refuse';
+  /** Called at each step: launch, inspect, every operation on every root, done. */
   onProgress?: (p: SealProgress) => void;
   /** Checked before the launch and between operations; an abort mid-way leaves a partial seal. */
   signal?: AbortSignal;
@@ -67,8 +72,11 @@ export interface SealReport {
   operations: OperationRecord[];
   /** Per root, when the disk holds more than one OS. */
   roots: RootReport[];
+  /** True when nothing was written (`dryRun` was set): the report lists what would change. */
   dryRun: boolean;
+  /** Host paths of the disk images sealed. */
   disks: string[];
+  /** Wall-clock durations, in ms: appliance launch, inspection, the operations, and the whole seal. */
   timings: { launchMs: number; inspectMs: number; operationsMs: number; totalMs: number };
 }
 

@@ -9,6 +9,10 @@ import { readRecord, writeRecord } from './record.js';
 import { assertShutOff, Undo } from './create.js';
 import type { TemplateProgress } from './types.js';
 
+/**
+ * Turns a shut-off linked clone into a full one: each qcow2 overlay is copied flattened into its pool as '<volume>-full.qcow2', the domain re-pointed at the copies, and the overlays deleted. Resolves with the same domain; a clone with no overlays is left as it is.
+ * @throws VirtkitError `DOMAIN_RUNNING` when the clone is not shut off; `INVALID_ARGUMENT` when the domain is not a virtkit clone; `ABORTED` when `opts.signal` aborts (copies made so far are removed).
+ */
 export async function flattenClone(
   conn: Connection,
   dom: Domain,

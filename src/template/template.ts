@@ -107,30 +107,39 @@ export class Template {
     return new Template(conn, dom, rec);
   }
 
+  /** The template's domain name. */
   get name(): string {
     return this.#dom.name;
   }
+  /** The template's domain UUID. */
   get uuid(): string {
     return this.#dom.uuid;
   }
+  /** The template's libvirt domain. */
   get domain(): Domain {
     return this.#dom;
   }
+  /** Life-cycle state from virtkit's record; only 'ready' templates deploy. */
   get state(): TemplateState {
     return this.#rec.state;
   }
+  /** Template version, bumped on each re-seal. */
   get version(): number {
     return this.#rec.version;
   }
+  /** ISO 8601 time sealing finished, or undefined when the template was not sealed. */
   get sealedAt(): string | undefined {
     return this.#rec.sealedAt;
   }
+  /** Sealing operations applied, e.g. ['machine-id', 'ssh-hostkeys']; [] when none. */
   get operations(): string[] {
     return this.#rec.operations ?? [];
   }
+  /** The VM the template was made from (name and UUID), when known. */
   get origin(): { name: string; uuid: string } | undefined {
     return this.#rec.origin;
   }
+  /** The template's disks: target name (e.g. 'vda'), host path and format. */
   get disks(): { target: string; path: string; format: string }[] {
     return this.#rec.disks ?? [];
   }
@@ -227,6 +236,7 @@ export class Template {
     }
   }
 
+  /** Short form for console.log and the REPL. */
   [inspect.custom](): string {
     return `Template { name: ${inspect(this.name)}, state: '${this.state}', version: ${this.version}, disks: ${inspect(this.disks.map((d) => d.path))} }`;
   }

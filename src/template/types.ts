@@ -6,11 +6,15 @@ import type { CloneIdentity } from '../xml/identity.js';
 
 /** Progress of a long template operation. */
 export interface TemplateProgress {
+  /** The phase under way. */
   step: 'check' | 'copy' | 'define' | 'seal' | 'overlay' | 'personalize' | 'start' | 'done';
   /** The domain being worked on (a template or a clone). */
   name: string;
+  /** The disk being copied, by target name (e.g. 'vda'), during 'copy'. */
   disk?: string;
+  /** Bytes copied so far, during 'copy'. */
   bytes?: number;
+  /** Bytes to copy in all for this disk, during 'copy'. */
   total?: number;
   /** Sealing's own progress, when step is 'seal'. */
   operation?: string;
@@ -19,6 +23,7 @@ export interface TemplateProgress {
 /** What sealing does while a template is made (the options of seal(), minus the disks). */
 export type TemplateSealOptions = Omit<SealOptions, 'disks' | 'domain' | 'guest' | 'dryRun' | 'onProgress' | 'signal'>;
 
+/** Options of {@link Template.create}. */
 export interface CreateTemplateOptions {
   /** The source VM; it must be shut off and is never modified. */
   from: Domain;
@@ -28,13 +33,19 @@ export interface CreateTemplateOptions {
   pool: StoragePool | string;
   /** Sealing options, or false to skip sealing (not recommended: clones would share identity). */
   seal?: TemplateSealOptions | false;
+  /** Called as the operation moves through its steps, and with copy progress in bytes. */
   onProgress?: (p: TemplateProgress) => void;
+  /** Aborts the operation: it rejects with VirtkitError `ABORTED` and what it created is removed. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link Template.convert}. */
 export interface ConvertOptions {
+  /** Sealing options, or false to skip sealing (not recommended: clones would share identity). */
   seal?: TemplateSealOptions | false;
+  /** Called as the conversion moves through its steps. */
   onProgress?: (p: TemplateProgress) => void;
+  /** Aborts the conversion: it rejects with VirtkitError `ABORTED`. */
   signal?: AbortSignal;
 }
 
@@ -44,7 +55,9 @@ export interface Identity extends CloneIdentity {
   rootPassword?: string;
 }
 
+/** Options of {@link Template.deploy}. */
 export interface DeployOptions {
+  /** The clone's domain name. Rejected with VirtkitError `ALREADY_EXISTS` when a domain has it. */
   name: string;
   /** 'linked': qcow2 overlays on the template disks; 'full': independent copies. Default 'linked'. */
   mode?: 'linked' | 'full';
@@ -52,6 +65,7 @@ export interface DeployOptions {
   diskModes?: Record<string, 'linked' | 'full'>;
   /** Pool for the clone's disks. Default: the template's pool. */
   pool?: StoragePool | string;
+  /** The clone's identity (hostname, root password, SSH keys, ...), applied as `personalize` says. Default: none. */
   identity?: Identity;
   /**
    * 'firstboot' (default): the identity travels in the domain definition (SMBIOS OEM strings)
@@ -61,13 +75,18 @@ export interface DeployOptions {
   personalize?: 'firstboot' | 'offline';
   /** Start the clone once defined. */
   start?: boolean;
+  /** Called as the deployment moves through its steps, and with copy progress in bytes for full clones. */
   onProgress?: (p: TemplateProgress) => void;
+  /** Aborts the deployment: it rejects with VirtkitError `ABORTED` and the half-made clone is removed. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link Template.deployMany}. */
 export interface DeployManyOptions {
   /** Clones deployed at once (default 4). */
   concurrency?: number;
+  /** Progress of every clone, with its `index` in the spec list, and how many of `count` have `completed`. */
   onProgress?: (p: TemplateProgress & { index: number; completed: number; count: number }) => void;
+  /** Aborts the whole batch: it rejects with VirtkitError `ABORTED` and every clone this call made is removed. */
   signal?: AbortSignal;
 }

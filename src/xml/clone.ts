@@ -12,14 +12,23 @@ import { randomMac, validateAbsolutePath, validateMac, validateName, validateUui
 
 /** What diskMap is told about a source disk it must decide on. */
 export interface CloneDiskInfo {
+  /** Position among the source's disks, in document order (from 0). */
   index: number;
+  /** Guest device name from `<target dev>`, e.g. 'vda'. */
   target?: string;
+  /** Guest bus, e.g. 'virtio'. */
   bus?: string;
+  /** 'disk', 'cdrom', 'floppy' or 'lun'. */
   device: string;
+  /** Source type: 'file', 'block', 'volume', 'network', ... */
   type?: string;
+  /** Host path of a file or block source. */
   path?: string;
+  /** Storage pool of a volume source. */
   pool?: string;
+  /** Volume name of a volume source. */
   volume?: string;
+  /** Image format, e.g. 'qcow2'. */
   format?: string;
 }
 
@@ -60,7 +69,9 @@ export interface CloneOptions {
 
 /** What cloneDomain produced. */
 export interface CloneResult {
+  /** The clone's domain XML, ready to define. */
   xml: string;
+  /** The clone's new UUID. */
   uuid: string;
   /** MAC per interface, document order. */
   macs: string[];

@@ -10,14 +10,20 @@ export type DiskSource =
 
 /** One level of a disk's `<backingStore>` chain as libvirt reported it. */
 export interface BackingStoreInfo {
+  /** Source type: 'file', 'block', ... */
   type?: string;
+  /** Path of the image (file or device). */
   path?: string;
+  /** Image format from `<format type>`, e.g. 'qcow2'. */
   format?: string;
 }
 
 /** A `<disk>` element. */
 export class DiskXml {
-  /** Wraps a `<disk>` element. */
+  /**
+   * Wraps a `<disk>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** 'disk' (default), 'cdrom', 'floppy' or 'lun'. */
   get device(): string {
@@ -31,6 +37,7 @@ export class DiskXml {
   get format(): string | undefined {
     return attr(child(this.element, 'driver'), 'type');
   }
+  /** Sets `<driver type>` (creating `<driver name='qemu'>` when missing); undefined removes the attribute. */
   set format(v: string | undefined) {
     if (v === undefined) {
       const d = child(this.element, 'driver');
@@ -75,6 +82,7 @@ export class DiskXml {
   get readonly(): boolean {
     return child(this.element, 'readonly') !== undefined;
   }
+  /** Adds or removes `<readonly/>`. */
   set readonly(v: boolean) {
     if (!v) removeChildren(this.element, 'readonly');
     else ensureChild(this.element, 'readonly');
@@ -128,7 +136,10 @@ export class DiskXml {
 
 /** An `<interface>` element. */
 export class InterfaceXml {
-  /** Wraps an `<interface>` element. */
+  /**
+   * Wraps an `<interface>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** 'network', 'bridge', 'user', 'direct', ... */
   get type(): string | undefined {
@@ -138,6 +149,7 @@ export class InterfaceXml {
   get mac(): string | undefined {
     return attr(child(this.element, 'mac'), 'address');
   }
+  /** Sets `<mac address>`; undefined removes `<mac>` (libvirt then generates one at define). */
   set mac(v: string | undefined) {
     if (v === undefined) removeChildren(this.element, 'mac');
     else ensureChild(this.element, 'mac', children(this.element)[0]).setAttribute('address', v);
@@ -167,7 +179,10 @@ export class InterfaceXml {
 
 /** A `<graphics>` element (VNC, SPICE, ...). */
 export class GraphicsXml {
-  /** Wraps a `<graphics>` element. */
+  /**
+   * Wraps a `<graphics>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** 'vnc', 'spice', 'sdl', 'egl-headless', ... */
   get type(): string | undefined {
@@ -210,7 +225,10 @@ export class GraphicsXml {
 
 /** A `<channel>` element. */
 export class ChannelXml {
-  /** Wraps a `<channel>` element. */
+  /**
+   * Wraps a `<channel>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** Host side type: 'unix', 'pty', 'spicevmc', ... */
   get type(): string | undefined {
@@ -245,7 +263,10 @@ export class ChannelXml {
 
 /** A `<tpm>` element. */
 export class TpmXml {
-  /** Wraps a `<tpm>` element. */
+  /**
+   * Wraps a `<tpm>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** 'tpm-tis', 'tpm-crb', ... */
   get model(): string | undefined {
@@ -272,7 +293,10 @@ export class TpmXml {
 
 /** A `<serial>` or `<console>` element. */
 export class CharDevXml {
-  /** Wraps a `<serial>` or `<console>` element. */
+  /**
+   * Wraps a `<serial>` or `<console>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   /** 'serial' or 'console'. */
   get kind(): string {

@@ -17,6 +17,7 @@ export interface DiskSpec {
   target: string;
   /** Guest bus; default 'virtio' for vd*, 'sata' for sd*, else libvirt's choice. */
   bus?: string;
+  /** Add `<readonly/>` (always set for a cdrom). Default false. */
   readonly?: boolean;
   /** 'disk' (default) or 'cdrom'. */
   device?: 'disk' | 'cdrom';
@@ -26,7 +27,9 @@ export interface DiskSpec {
 
 /** One NIC of a new domain: exactly one of network, bridge or user. */
 export interface InterfaceSpec {
+  /** Attach to this libvirt network, e.g. 'default'. */
   network?: string;
+  /** Attach to this host bridge, e.g. 'br0'. */
   bridge?: string;
   /** User-mode (slirp) networking. */
   user?: boolean;
@@ -38,23 +41,37 @@ export interface InterfaceSpec {
 
 /** Options of DomainXml.create. */
 export interface DomainCreateOptions {
+  /** Domain name. Rejected with VirtkitError `INVALID_ARGUMENT` unless virtkit accepts it. */
   name: string;
+  /** Domain type: 'kvm' (hardware acceleration) or 'qemu' (TCG emulation). */
   type: 'qemu' | 'kvm';
   /** Default: a random UUID. */
   uuid?: string;
+  /** Short title (`<title>`). */
   title?: string;
+  /** Free-form description (`<description>`). */
   description?: string;
+  /** Memory, in MiB (written as both `<memory>` and `<currentMemory>`). A positive integer. */
   memoryMiB: number;
+  /** Number of virtual CPUs. A positive integer. */
   vcpus: number;
   /** Default 'x86_64'. */
   arch?: string;
+  /** Machine type, e.g. 'q35'. Default: libvirt's choice. */
   machine?: string;
+  /** Direct kernel boot: absolute host path of the kernel. Without it the domain boots from disk. */
   kernel?: string;
+  /** Direct kernel boot: absolute host path of the initrd. */
   initrd?: string;
+  /** Direct kernel boot: the kernel command line. */
   cmdline?: string;
+  /** Firmware loader (e.g. UEFI code); `path` must be absolute. */
   loader?: LoaderInfo;
+  /** UEFI variable store; `path` and `template` must be absolute. */
   nvram?: NvramInfo;
+  /** Disks, in order; target names must be unique. */
   disks: DiskSpec[];
+  /** Network interfaces. Default: none. */
   interfaces?: InterfaceSpec[];
   /** Serial port 0 written to this file (`<serial type='file'>`), plus a pty virtio console. */
   serialLog?: string;

@@ -60,6 +60,7 @@ export class DomainXml {
   get name(): string | undefined {
     return childText(this.root, 'name');
   }
+  /** Sets `<name>`; undefined removes it. */
   set name(v: string | undefined) {
     this.setTop('name', v);
   }
@@ -67,6 +68,7 @@ export class DomainXml {
   get uuid(): string | undefined {
     return childText(this.root, 'uuid');
   }
+  /** Sets `<uuid>`; undefined removes it (libvirt then generates one at define). */
   set uuid(v: string | undefined) {
     this.setTop('uuid', v);
   }
@@ -74,6 +76,7 @@ export class DomainXml {
   get title(): string | undefined {
     return childText(this.root, 'title');
   }
+  /** Sets `<title>`; undefined removes it. */
   set title(v: string | undefined) {
     this.setTop('title', v);
   }
@@ -82,6 +85,7 @@ export class DomainXml {
     const d = child(this.root, 'description');
     return d ? d.textContent ?? '' : undefined;
   }
+  /** Sets `<description>`; undefined removes it. */
   set description(v: string | undefined) {
     this.setTop('description', v);
   }
@@ -89,6 +93,10 @@ export class DomainXml {
   get type(): string | undefined {
     return attr(this.root, 'type');
   }
+  /**
+   * Sets `<domain type>`.
+   * @throws VirtkitError `INVALID_ARGUMENT` for undefined (a domain needs a type).
+   */
   set type(v: string | undefined) {
     if (v === undefined) throw invalid('a domain needs a type');
     this.root.setAttribute('type', v);
@@ -98,6 +106,10 @@ export class DomainXml {
     const m = child(this.root, 'memory');
     return m ? toKiB(text(m) ?? '', attr(m, 'unit')) : undefined;
   }
+  /**
+   * Sets `<memory unit='KiB'>`; undefined removes it.
+   * @throws VirtkitError `INVALID_ARGUMENT` unless a positive integer of KiB.
+   */
   set memoryKiB(v: number | undefined) {
     this.setMemory('memory', v);
   }
@@ -106,6 +118,10 @@ export class DomainXml {
     const m = child(this.root, 'currentMemory');
     return m ? toKiB(text(m) ?? '', attr(m, 'unit')) : undefined;
   }
+  /**
+   * Sets `<currentMemory unit='KiB'>`; undefined removes it.
+   * @throws VirtkitError `INVALID_ARGUMENT` unless a positive integer of KiB.
+   */
   set currentMemoryKiB(v: number | undefined) {
     this.setMemory('currentMemory', v);
   }
@@ -121,6 +137,10 @@ export class DomainXml {
     const v = childText(this.root, 'vcpu');
     return v === undefined ? undefined : Number(v);
   }
+  /**
+   * Sets `<vcpu>`; undefined removes it.
+   * @throws VirtkitError `INVALID_ARGUMENT` unless a positive integer.
+   */
   set vcpus(v: number | undefined) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw invalid(`vcpus must be a positive integer, got ${v}`);
     this.setTop('vcpu', v === undefined ? undefined : String(v));

@@ -16,6 +16,7 @@ import { invalid } from '../errors.js';
 
 /** What a clone learns about itself at first boot. */
 export interface CloneIdentity {
+  /** The clone's host name (an RFC 1123 name, e.g. 'web-01'). Rejected with VirtkitError `INVALID_ARGUMENT` otherwise. */
   hostname?: string;
   /** authorized_keys lines per user, e.g. { root: ['ssh-ed25519 AAAA... me@host'] } (each line trimmed). */
   sshAuthorizedKeys?: Record<string, string[]>;

@@ -25,7 +25,9 @@ const STATES: readonly TemplateState[] = ['creating', 'sealing', 'ready', 'broke
 
 /** virtkit's record of a template or a clone. */
 export interface TemplateRecord {
+  /** Whether the domain is a template or a clone deployed from one. */
   role: 'template' | 'clone';
+  /** Life-cycle state; clones are written 'ready' once deployed. */
   state: TemplateState;
   /** Template version, bumped on each re-seal (a non-negative integer). */
   version: number;

@@ -24,9 +24,13 @@ const OS_ORDER = ['type', 'firmware', 'loader', 'nvram', 'kernel', 'initrd', 'cm
 
 /** UEFI loader settings from `<loader>`. */
 export interface LoaderInfo {
+  /** Firmware code image path, e.g. '/usr/share/OVMF/OVMF_CODE.fd'. */
   path?: string;
+  /** `readonly='yes'`: the loader image is not written to (pflash code). */
   readonly?: boolean;
+  /** Loader type: 'rom' or 'pflash'. */
   type?: string;
+  /** `secure='yes'`: Secure Boot capable firmware (needs SMM). */
   secure?: boolean;
 }
 
@@ -40,7 +44,10 @@ export interface NvramInfo {
 
 /** A live view of a domain's `<os>` element. */
 export class OsXml {
-  /** Wraps an `<os>` element. */
+  /**
+   * Wraps an `<os>` element.
+   * @param element - The wrapped element; edits through this view change it in place.
+   */
   constructor(readonly element: Element) {}
   private get typeEl(): Element | undefined {
     return child(this.element, 'type');
@@ -53,6 +60,7 @@ export class OsXml {
   get type(): string | undefined {
     return text(this.typeEl);
   }
+  /** Sets the `<type>` text; undefined removes `<type>`. */
   set type(v: string | undefined) {
     this.setOrderedText('type', v);
   }
@@ -60,6 +68,7 @@ export class OsXml {
   get arch(): string | undefined {
     return attr(this.typeEl, 'arch');
   }
+  /** Sets `<type arch>`; undefined removes the attribute. */
   set arch(v: string | undefined) {
     setAttr(ensureOrdered(this.element, 'type', OS_ORDER), 'arch', v);
   }
@@ -67,6 +76,7 @@ export class OsXml {
   get machine(): string | undefined {
     return attr(this.typeEl, 'machine');
   }
+  /** Sets `<type machine>`; undefined removes the attribute. */
   set machine(v: string | undefined) {
     setAttr(ensureOrdered(this.element, 'type', OS_ORDER), 'machine', v);
   }
@@ -78,6 +88,7 @@ export class OsXml {
   get kernel(): string | undefined {
     return text(child(this.element, 'kernel'));
   }
+  /** Sets the `<kernel>` path; undefined removes it. */
   set kernel(v: string | undefined) {
     this.setOrderedText('kernel', v);
   }
@@ -85,6 +96,7 @@ export class OsXml {
   get initrd(): string | undefined {
     return text(child(this.element, 'initrd'));
   }
+  /** Sets the `<initrd>` path; undefined removes it. */
   set initrd(v: string | undefined) {
     this.setOrderedText('initrd', v);
   }
@@ -92,6 +104,7 @@ export class OsXml {
   get cmdline(): string | undefined {
     return text(child(this.element, 'cmdline'));
   }
+  /** Sets `<cmdline>`; undefined removes it. */
   set cmdline(v: string | undefined) {
     this.setOrderedText('cmdline', v);
   }
@@ -147,6 +160,7 @@ export class OsXml {
   get smbiosMode(): string | undefined {
     return attr(child(this.element, 'smbios'), 'mode');
   }
+  /** Sets `<smbios mode>`; undefined removes `<smbios>`. */
   set smbiosMode(v: string | undefined) {
     if (v === undefined) removeChildren(this.element, 'smbios');
     else ensureOrdered(this.element, 'smbios', OS_ORDER).setAttribute('mode', v);

@@ -7,7 +7,9 @@ import { validateAbsolutePath, validateName } from './validate.js';
 
 /** A backing file as libvirt describes it. */
 export interface BackingFile {
+  /** Path of the backing file. */
   path: string;
+  /** Format of the backing file, e.g. 'qcow2' or 'raw'. */
   format?: string;
 }
 
@@ -30,6 +32,10 @@ export class VolumeXml {
   get name(): string | undefined {
     return childText(this.root, 'name');
   }
+  /**
+   * Sets the volume name.
+   * @throws VirtkitError `INVALID_ARGUMENT` for undefined or a name virtkit does not accept.
+   */
   set name(v: string | undefined) {
     if (v === undefined) throw invalid('a volume needs a name');
     const el = child(this.root, 'name') ?? insertChild(this.root, this.doc.createElement('name'), children(this.root)[0]);

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, existsSync } from 'node:fs';
-import { Connection, Template, VolumeXml, type Domain, type StoragePool } from '../../src/index.js';
+import { Connection, Template, VolumeXml, seal, type Domain, type StoragePool } from '../../src/index.js';
 import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
 import { buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 import { DomainXml } from '../../src/xml/domain.js';
@@ -89,6 +89,12 @@ describe('templates end to end', () => {
     expect(info['backing-filename-format']).toBe('qcow2');
 
     await Promise.all(clones.map((c) => c.start()));
+    // A disk in use by a running domain cannot be sealed: QEMU's image lock refuses the
+    // appliance, and the rejection is typed.
+    const busy = await seal({ disks: [{ path: `${dir}/${names[0]}-vda.qcow2`, format: 'qcow2' }], accel: 'tcg' }).catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(Error);
+    expect(['GuestfsError', 'VirtkitError']).toContain((busy as Error).name);
+    expect(String((busy as Error).message)).toMatch(/lock|in use|running/i);
     await Promise.all(clones.map((c) => c.waitForState('shutoff', { timeoutMs: 540_000, intervalMs: 500 })));
     const ids = names.map((n) => parseIdentity(readFileSync(serial(n), 'utf8')));
     console.log('clone identities:\n' + ids.map((i, k) => `  ${names[k]}: ${JSON.stringify(i)}`).join('\n'));
