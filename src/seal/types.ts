@@ -35,6 +35,11 @@ export interface SealOptions extends CustomizeOptions {
    * behaviour), 'refuse' rejects it with UNSUPPORTED_GUEST. Default 'each'.
    */
   multiboot?: 'each' | 'refuse';
+  /**
+   * 'auto' (default): read the guest's release files, hostname and fstab directly, as libguestfs
+   * would, falling back to its inspect_os for anything unusual; 'full': always inspect_os.
+   */
+  inspection?: 'auto' | 'full';
   onProgress?: (p: SealProgress) => void;
   /** Checked before the launch and between operations; an abort mid-way leaves a partial seal. */
   signal?: AbortSignal;
@@ -69,6 +74,8 @@ export interface SealReport {
   roots: RootReport[];
   dryRun: boolean;
   disks: string[];
+  /** Which inspection answered: the fast path, or libguestfs' inspect_os. */
+  inspection: 'fast' | 'full';
   timings: { launchMs: number; inspectMs: number; operationsMs: number; totalMs: number };
 }
 
