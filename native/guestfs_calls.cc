@@ -150,6 +150,7 @@ using T_tar_in_opts = struct guestfs_tar_in_opts_argv;
 using T_tar_out_opts = struct guestfs_tar_out_opts_argv;
 using T_is_file_opts = struct guestfs_is_file_opts_argv;
 using T_is_dir_opts = struct guestfs_is_dir_opts_argv;
+using T_selinux_relabel = struct guestfs_selinux_relabel_argv;
 
 VK_OPTS(T_add_drive_opts,
         VK_OPT_INT(T_add_drive_opts, readonly, GUESTFS_ADD_DRIVE_OPTS_READONLY_BITMASK),
@@ -183,6 +184,8 @@ VK_OPTS(T_tar_out_opts,
         VK_OPT_INT(T_tar_out_opts, acls, GUESTFS_TAR_OUT_OPTS_ACLS_BITMASK))
 VK_OPTS(T_is_file_opts,
         VK_OPT_INT(T_is_file_opts, followsymlinks, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS_BITMASK))
+VK_OPTS(T_selinux_relabel,
+        VK_OPT_INT(T_selinux_relabel, force, GUESTFS_SELINUX_RELABEL_FORCE_BITMASK))
 VK_OPTS(T_is_dir_opts,
         VK_OPT_INT(T_is_dir_opts, followsymlinks, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS_BITMASK))
 
@@ -303,6 +306,30 @@ VK_STRUCT_OUT(guestfs_statns, guestfs_free_statns, "dev", "ino", "mode", "nlink"
               "size", "blksize", "blocks", "atimeSec", "atimeNsec", "mtimeSec", "mtimeNsec", "ctimeSec",
               "ctimeNsec")
 #undef VK_FIRST_FIELD
+// A list of statns structs (lstatnslist): an array of the same objects lstatns returns.
+template <bool B>
+struct Out<struct guestfs_statns_list*, B> {
+  std::vector<struct guestfs_statns> v;
+  bool Take(struct guestfs_statns_list* r, size_t) {
+    if (!r) return false;
+    v.assign(r->val, r->val + r->len);
+    guestfs_free_statns_list(r);
+    return true;
+  }
+  Napi::Value ToJS(Napi::Env env, bool) {
+    static const char* names[] = {"dev", "ino", "mode", "nlink", "uid", "gid", "rdev", "size", "blksize", "blocks",
+                                  "atimeSec", "atimeNsec", "mtimeSec", "mtimeNsec", "ctimeSec", "ctimeNsec"};
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t k = 0; k < v.size(); k++) {
+      Napi::Object o = Napi::Object::New(env);
+      const int64_t* f = &v[k].st_dev;
+      for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) o.Set(names[n], Napi::Number::New(env, (double)f[n]));
+      a.Set(k, o);
+    }
+    return a;
+  }
+};
+
 #define VK_FIRST_FIELD bsize
 VK_STRUCT_OUT(guestfs_statvfs, guestfs_free_statvfs, "bsize", "frsize", "blocks", "bfree", "bavail", "files",
               "ffree", "favail", "fsid", "flag", "namemax")
@@ -376,6 +403,10 @@ extern const GfsCall kGfsCalls[] = {
     // block devices, partitions, LVM, filesystems
     VK_GFS_HASH(list_filesystems), VK_GFS(list_devices), VK_GFS(list_partitions), VK_GFS_HASH(list_disk_labels),
     VK_GFS(lvs), VK_GFS(vgs), VK_GFS(pvs), VK_GFS(vgrename), VK_GFS(lvrename), VK_GFS(vg_activate_all),
+    VK_GFS(vg_activate), VK_GFS(pvchange_uuid), VK_GFS(pvchange_uuid_all), VK_GFS(vgchange_uuid),
+    VK_GFS(vgchange_uuid_all), VK_GFS(pvuuid), VK_GFS(vguuid), VK_GFS(lvuuid), VK_GFS(vgpvuuids), VK_GFS(is_lv),
+    VK_GFS(lvm_canonical_lv_name), VK_GFS(list_md_devices), VK_GFS(part_to_dev), VK_GFS(findfs_uuid),
+    VK_GFS(findfs_label), VK_GFS_HASH(blkid),
     VK_GFS(part_disk), VK_GFS(part_init), VK_GFS(part_add), VK_GFS(part_get_parttype), VK_GFS(blockdev_getsize64),
     VK_GFS_OPT(mkfs, mkfs_opts), VK_GFS(vfs_type), VK_GFS(vfs_uuid), VK_GFS(vfs_label), VK_GFS(set_uuid),
     VK_GFS(set_uuid_random), VK_GFS(set_label), VK_GFS(zerofree),
@@ -389,6 +420,8 @@ extern const GfsCall kGfsCalls[] = {
     VK_GFS(chmod), VK_GFS(chown), VK_GFS(lchown), VK_GFS(ln_s), VK_GFS(ln_sf), VK_GFS(ln), VK_GFS(readlink),
     VK_GFS(touch), VK_GFS(truncate), VK_GFS(truncate_size), VK_GFS(cp), VK_GFS(cp_a), VK_GFS(cp_r), VK_GFS(mv),
     VK_GFS(filesize), VK_GFS(fill), VK_GFS(checksum), VK_GFS(realpath),
+    VK_GFS(pread), VK_GFS(file_architecture), VK_GFS(lstatnslist), VK_GFS(readlinklist),
+    VK_GFS_OPT(selinux_relabel, selinux_relabel),
     VK_GFS_OPT(tar_in, tar_in_opts), VK_GFS_OPT(tar_out, tar_out_opts),
     // Augeas
     VK_GFS(aug_init), VK_GFS(aug_load), VK_GFS(aug_get), VK_GFS(aug_set), VK_GFS(aug_rm), VK_GFS(aug_save),

@@ -10,7 +10,8 @@ import { openAppliance } from './appliance.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
 import type { SealOptions, SealReport } from './types.js';
-import { jobDisks, seal, validateSealOptions } from './seal.js';
+import { inspectRoots, jobDisks, seal, validateSealOptions } from './seal.js';
+import { probeCache } from './fast-inspect/probe-cache.js';
 
 /** Options of sealMany(). */
 export interface SealManyOptions {
@@ -43,9 +44,11 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
   const results = new Map<number, SealManyResult>();
   try {
     const t1 = performance.now();
-    const map = await mapDevices(g);
+    const probe = probeCache(g);
+    const map = await mapDevices(probe);
     if (map.lvmClash) return null;
-    const roots = await g.inspect();
+    const found = await inspectRoots(probe, group.some((j) => j.opts.inspection === 'full') ? 'full' : 'auto');
+    const roots = found.roots;
     const t2 = performance.now();
     let first = 0;
     const rootsOf = new Map<number, InspectedRoot[]>();
@@ -76,6 +79,7 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
         const report: SealReport = {
           guest: rootReports[0]!.guest, operations: mergeRecords(rootReports), roots: rootReports, dryRun,
           disks: j.disks.map((d) => d.path),
+          inspection: found.path,
           // Launch and inspection are shared: each guest is charged its share.
           timings: {
             launchMs: Math.round((t1 - t0) / group.length), inspectMs: Math.round((t2 - t1) / group.length),

@@ -292,7 +292,7 @@ async function relabel(ctx: OperationContext): Promise<void> {
   const spec = `/etc/selinux/${policy}/contexts/files/file_contexts`;
   if (!ctx.dryRun && (await ctx.g.isFile(spec))) {
     try {
-      await ctx.g.call('selinux_relabel', spec, '/', true);
+      await ctx.g.call('selinux_relabel', spec, '/', { force: true });
       await ctx.fx.removeFile('/.autorelabel');
       return;
     } catch {

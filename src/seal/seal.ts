@@ -4,7 +4,9 @@ import { hasCustomizations, validateCustomize, type CustomizeOptions } from './c
 import { domainDisks, resolveDisks, type ResolvedDisk } from './disks.js';
 import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
-import type { SealGuest } from './guest-api.js';
+import { quickInspect } from './fast-inspect/index.js';
+import { probeCache } from './fast-inspect/probe-cache.js';
+import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { LEFT_OUT, OPERATIONS } from './operations/index.js';
 import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
 import { selectOperations } from './select.js';
@@ -38,7 +40,7 @@ export function listOperations(): OperationInfo[] {
 }
 
 function customizeOf(o: SealOptions): CustomizeOptions {
-  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, ...c } = o;
+  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, ...c } = o;
   return c;
 }
 
@@ -48,6 +50,7 @@ export function validateSealOptions(o: SealOptions): { selected: Set<string>; cu
   const sources = [o.disks !== undefined, o.domain !== undefined, o.guest !== undefined].filter(Boolean).length;
   if (sources !== 1) throw invalid('seal: give exactly one of disks, domain, guest');
   if (o.multiboot !== undefined && o.multiboot !== 'each' && o.multiboot !== 'refuse') throw invalid('seal: multiboot must be "each" or "refuse"');
+  if (o.inspection !== undefined && o.inspection !== 'auto' && o.inspection !== 'full') throw invalid('seal: inspection must be "auto" or "full"');
   const selected = selectOperations(o.operations, o.enable);
   const customize = customizeOf(o);
   validateCustomize(customize);
@@ -58,6 +61,12 @@ export function validateSealOptions(o: SealOptions): { selected: Set<string>; cu
     throw invalid('seal: firstbootCommands need installFirstboot (the first-boot unit runs them)');
   }
   return { selected, customize };
+}
+
+/** Fast inspection unless asked for libguestfs' own ('full'). */
+export async function inspectRoots(g: SealGuest, mode: 'auto' | 'full' = 'auto'): Promise<{ roots: InspectedRoot[]; path: 'fast' | 'full' }> {
+  if (mode === 'full') return { roots: await g.inspect(), path: 'full' };
+  return quickInspect(g);
 }
 
 /** Resolves the disks of one job (checks the domain is shut off). */
@@ -117,10 +126,13 @@ export async function seal(o: SealOptions): Promise<SealReport> {
   const t1 = performance.now();
   try {
     progress.tick({ step: 'inspect' });
-    const roots = await g.inspect();
+    // Device probes are shared by inspection and the device map (nothing is written before both).
+    const probe = probeCache(g);
+    const found = await inspectRoots(probe, o.inspection);
+    const roots = found.roots;
     const what = disks.length > 0 ? disks.map((d) => d.path).join(', ') : 'the guest';
     checkRoots(roots, o.multiboot ?? 'each', what);
-    const map = await mapDevices(g);
+    const map = await mapDevices(probe);
     const drives = new Set(disks.length > 0 ? disks.map((_, i) => i) : Array.from({ length: 256 }, (_, i) => i));
     // '/' is always the inspected root device, whatever the guest's fstab calls it.
     const pinned = roots.map((r) => pinMountpoints(r, map, drives, 0) ?? { ...r, mountpoints: r.mountpoints.map((m) => (m.mountpoint === '/' ? { ...m, device: r.root } : m)) });
@@ -147,6 +159,7 @@ export async function seal(o: SealOptions): Promise<SealReport> {
       roots: rootReports,
       dryRun,
       disks: disks.map((d) => d.path),
+      inspection: found.path,
       timings: { launchMs: Math.round(t1 - t0), inspectMs: Math.round(t2 - t1), operationsMs: Math.round(t4 - t2), totalMs: Math.round(performance.now() - t0) },
     };
   } finally {

@@ -39,6 +39,11 @@ export interface SealOptions extends CustomizeOptions {
    * behaviour), 'refuse' rejects it with UNSUPPORTED_GUEST. Default 'each'.
    */
   multiboot?: 'each' | 'refuse';
+  /**
+   * 'auto' (default): read the guest's release files, hostname and fstab directly, as libguestfs
+   * would, falling back to its inspect_os for anything unusual; 'full': always inspect_os.
+   */
+  inspection?: 'auto' | 'full';
   /** Called at each step: launch, inspect, every operation on every root, done. */
   onProgress?: (p: SealProgress) => void;
   /** Checked before the launch and between operations; an abort mid-way leaves a partial seal. */
@@ -76,6 +81,8 @@ export interface SealReport {
   dryRun: boolean;
   /** Host paths of the disk images sealed. */
   disks: string[];
+  /** Which inspection answered: the fast path, or libguestfs' inspect_os. */
+  inspection: 'fast' | 'full';
   /** Wall-clock durations, in ms: appliance launch, inspection, the operations, and the whole seal. */
   timings: { launchMs: number; inspectMs: number; operationsMs: number; totalMs: number };
 }
