@@ -11,7 +11,7 @@ PKGS=(
   libguestfs-dev libguestfs-tools linux-image-amd64
   qemu-system-x86 qemu-utils
   guestfs-tools virtinst python3-libvirt
-  busybox-static
+  busybox-static openssh-client
 )
 
 missing=()
