@@ -24,8 +24,9 @@ function hostKernel(): string | undefined {
  * two ("unable to mount root"), and panic=-1 + on_reboot=destroy turns that into a shut-off domain.
  */
 export function probeXml(kernel: string, type = 'kvm'): string {
-  const doc = new DOMParser().parseFromString(`<domain type="${type === 'kvm' ? 'kvm' : 'qemu'}"/>`, 'text/xml');
+  const doc = new DOMParser().parseFromString('<domain/>', 'text/xml');
   const root = doc.documentElement!;
+  root.setAttribute('type', type === 'kvm' ? 'kvm' : 'qemu');
   const add = (parent: typeof root, tag: string, text?: string, attrs: Record<string, string> = {}) => {
     const el = doc.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
