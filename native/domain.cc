@@ -62,11 +62,6 @@ Napi::Value Domain::GetID(const Napi::CallbackInfo& info) {
       [](Napi::Env env, long long& r) { return Napi::Number::New(env, (double)r); });
 }
 
-static Napi::Value QueueBool(const Napi::CallbackInfo& info, std::function<int()> call) {
-  return Queue<int>(info.Env(), Owner(info),
-      [call](int& r, NativeError& e) { r = call(); if (r < 0) e.CaptureVirt(); },
-      [](Napi::Env env, int& r) { return Napi::Boolean::New(env, r == 1); });
-}
 Napi::Value Domain::IsActive(const Napi::CallbackInfo& info) {
   virDomainPtr d = Ptr(info);
   return QueueBool(info, [d] { return virDomainIsActive(d); });

@@ -43,11 +43,6 @@ Napi::Value StoragePool::GetUUIDString(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), buf);
 }
 
-static Napi::Value QueueBool(const Napi::CallbackInfo& info, std::function<int()> call) {
-  return Queue<int>(info.Env(), Owner(info),
-      [call](int& r, NativeError& e) { r = call(); if (r < 0) e.CaptureVirt(); },
-      [](Napi::Env env, int& r) { return Napi::Boolean::New(env, r == 1); });
-}
 Napi::Value StoragePool::IsActive(const Napi::CallbackInfo& info) {
   virStoragePoolPtr p = Ptr(info);
   return QueueBool(info, [p] { return virStoragePoolIsActive(p); });

@@ -23,6 +23,13 @@ inline Napi::Value QueueVoid(const Napi::CallbackInfo& info, std::function<int()
       [](Napi::Env env, int&) { return env.Undefined(); });
 }
 
+// virIs*-style call: 1 true, 0 false, negative failure. Resolves with a boolean.
+inline Napi::Value QueueBool(const Napi::CallbackInfo& info, std::function<int()> call) {
+  return Queue<int>(info.Env(), Owner(info),
+      [call](int& r, NativeError& e) { r = call(); if (r < 0) e.CaptureVirt(); },
+      [](Napi::Env env, int& r) { return Napi::Boolean::New(env, r == 1); });
+}
+
 // char*-returning call owned by the caller; NULL means failure.
 inline Napi::Value QueueString(const Napi::CallbackInfo& info, std::function<char*()> call) {
   return Queue<std::string>(info.Env(), Owner(info),

@@ -1,6 +1,7 @@
 // Host and domain capabilities, parsed to what a program needs to pick a domain type.
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
+import { child, children, text as domText } from './xml/doc.js';
 
 /** One `<guest>` entry of the host capabilities: an OS type and architecture libvirt can run. */
 export interface GuestCapability {
@@ -55,10 +56,10 @@ function parse(xml: string): Element {
   if (!el) throw new Error('empty capabilities document');
   return el;
 }
-const kids = (e: Element | null | undefined, name: string): Element[] =>
-  e ? Array.from(e.childNodes).filter((n): n is Element => n.nodeType === 1 && (n as Element).tagName === name) : [];
-const kid = (e: Element | null | undefined, name: string): Element | undefined => kids(e, name)[0];
-const text = (e: Element | undefined): string | undefined => e?.textContent?.trim() || undefined;
+// The xml layer's child helpers, tolerant of a missing parent; empty text counts as absent.
+const kids = (e: Element | undefined, name: string): Element[] => (e ? children(e, name) : []);
+const kid = (e: Element | undefined, name: string): Element | undefined => (e ? child(e, name) : undefined);
+const text = (e: Element | undefined): string | undefined => domText(e) || undefined;
 
 export function parseCapabilities(xml: string): HostCapabilities {
   const root = parse(xml);

@@ -353,13 +353,7 @@ export class Volume {
     const path = await this.path();
     const st = await stat(path).catch(() => undefined);
     if (!st || (st.mode & 0o222) !== 0) return;
-    const users: string[] = [];
-    for (const p of await this.#core.call(() => this.#core.native.listAllStoragePools(C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))) {
-      for (const v of await this.#core.call(() => p.listAllVolumes(0)).catch(() => [])) {
-        const b = new VolumeXml(await this.#core.call(() => v.getXMLDesc(0)).catch(() => '<volume/>')).backing;
-        if (b?.path === path) users.push(await this.#core.call(() => v.getPath()));
-      }
-    }
+    const users = (await volumesBackedBy(this.#core, [path])).map((u) => u.path);
     if (users.length)
       throw new VirtkitError('BACKING_IN_USE', `cannot ${action} '${path}': it backs ${users.join(', ')}`, { details: { path, users } });
   }
@@ -400,4 +394,28 @@ export class Volume {
   [inspect.custom](): string {
     return `Volume { name: ${inspect(this.name)}, key: ${inspect(this.key)} }`;
   }
+}
+
+/** A volume whose backing file is one of the paths asked about. */
+export interface BackedVolume {
+  volume: string;
+  path: string;
+  backing: string;
+}
+
+/**
+ * @internal Every volume, in every active pool, whose backing file is one of `paths`.
+ * `refresh` first rescans the pools, so overlays made outside libvirt are seen too.
+ */
+export async function volumesBackedBy(core: Core, paths: readonly string[], opts: { refresh?: boolean } = {}): Promise<BackedVolume[]> {
+  const wanted = new Set(paths);
+  const out: BackedVolume[] = [];
+  for (const p of await core.call(() => core.native.listAllStoragePools(C.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))) {
+    if (opts.refresh) await core.call(() => p.refresh(0)).catch(() => undefined);
+    for (const v of await core.call(() => p.listAllVolumes(0)).catch(() => [])) {
+      const x = new VolumeXml(await core.call(() => v.getXMLDesc(0)).catch(() => '<volume/>'));
+      if (x.backing && wanted.has(x.backing.path)) out.push({ volume: v.getName(), path: x.path ?? '', backing: x.backing.path });
+    }
+  }
+  return out;
 }

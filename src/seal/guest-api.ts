@@ -2,30 +2,14 @@
 // (src/guest/) satisfies it; tests can pass an in-memory double, so the operations are testable
 // without an appliance launch (10-25 s each here).
 
+import type { OsRoot } from '../guest/inspect.js';
+
 /** A value or a promise of it: the seal engine awaits every call, sync or async. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** One operating system found by libguestfs inspection. */
-export interface InspectedRoot {
-  /** The root filesystem device, e.g. /dev/sda1 or /dev/vg/root. */
-  root: string;
-  /** 'linux', 'windows', 'freebsd', … or 'unknown'. */
-  type: string;
-  /** 'debian', 'fedora', 'rhel', 'ubuntu', … or 'unknown'. */
-  distro: string;
-  version: { major: number; minor: number };
-  productName: string;
-  /** 'rpm', 'deb', … */
-  packageFormat: string;
-  /** 'apt', 'dnf', 'yum', 'zypper', … */
-  packageManagement: string;
-  hostname: string;
-  arch: string;
-  /** libosinfo short id, e.g. 'debian12'. */
-  osinfo: string;
-  /** In mount order, '/' first. */
-  mountpoints: Array<{ mountpoint: string; device: string }>;
-}
+/** One operating system found by inspection: the Guest binding's own type (type-only import,
+ * so sealing stays testable with an in-memory double). */
+export type InspectedRoot = OsRoot;
 
 /** Result of lstat, as far as sealing needs it. */
 export interface GuestStat {

@@ -3,7 +3,7 @@
 import { chmod, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Connection } from '../connection.js';
-import type { StoragePool, Volume } from '../storage.js';
+import { volumesBackedBy, type BackedVolume, type StoragePool, type Volume } from '../storage.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { DomainXml } from '../xml/domain.js';
 import { isSharedDisk } from '../xml/clone.js';
@@ -72,19 +72,9 @@ export async function setReadOnly(paths: string[], readOnly: boolean): Promise<v
   for (const p of paths) await chmod(p, readOnly ? 0o444 : 0o644).catch(() => undefined);
 }
 
-/** Every volume, in every active pool, whose backing file is one of `paths`. */
-export async function dependents(conn: Connection, paths: string[]): Promise<{ volume: string; path: string; backing: string }[]> {
-  const wanted = new Set(paths);
-  const out: { volume: string; path: string; backing: string }[] = [];
-  const { VolumeXml } = await import('../xml/volume.js');
-  for (const pool of await conn.pools({ active: true })) {
-    await pool.refresh().catch(() => undefined);
-    for (const v of await pool.volumes().catch(() => [] as Volume[])) {
-      const x = new VolumeXml(await v.xml().catch(() => '<volume/>'));
-      if (x.backing && wanted.has(x.backing.path)) out.push({ volume: v.name, path: x.path ?? '', backing: x.backing.path });
-    }
-  }
-  return out;
+/** Every volume, in every active pool (rescanned first), whose backing file is one of `paths`. */
+export function dependents(conn: Connection, paths: string[]): Promise<BackedVolume[]> {
+  return volumesBackedBy(conn.core, paths, { refresh: true });
 }
 
 /** A per-domain serial log path next to the source's, when the source logs its serial port to a file. */
