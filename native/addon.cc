@@ -5,12 +5,16 @@
 #include "errors.h"
 #include "event_loop.h"
 #include "guestfs.h"
+#include "call_pool.h"
 #include "storage_pool.h"
 #include "storage_vol.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace vk;
-  env.SetInstanceData(new AddonData());
+  // Per-env state only: the addon loads in any number of Workers.
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  data->hub = Hub::Create(env);
   InitErrors();
   RegisterEventImpl();  // must precede the first virConnectOpen
   Connect::Init(env, exports);
@@ -19,6 +23,14 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   StorageVol::Init(env, exports);
   Guestfs::Init(env, exports);
   exports.Set("libvirtVersion", Napi::Number::New(env, LIBVIR_VERSION_NUMBER));
+  exports.Set("poolStats", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    PoolStats s = GetPoolStats();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("threads", (double)s.threads);
+    o.Set("idle", (double)s.idle);
+    o.Set("queued", (double)s.queued);
+    return o;
+  }));
   return exports;
 }
 

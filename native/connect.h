@@ -1,4 +1,4 @@
-// virConnectPtr wrapper: open/close, host queries, lookups and lists, event registration.
+// virConnectPtr wrapper: open/close, host queries, lookups and lists, events.
 #pragma once
 #include <libvirt/libvirt.h>
 #include <memory>
@@ -7,20 +7,33 @@
 
 namespace vk {
 
-struct EventSink;
+struct ConnShared;
+
+// Everything one connection holds in libvirt; Close() releases it (RPCs: pool threads only).
+struct Channels {
+  virConnectPtr control = nullptr;
+  std::vector<virConnectPtr> data;
+  std::vector<int> domainCallbacks, poolCallbacks;
+  // The close callback's opaque, ours to delete after unregistering: drivers without close
+  // callbacks (test://) accept the registration and drop it, never calling a free function.
+  std::shared_ptr<ConnShared>* closeRef = nullptr;
+  int Close();
+};
 
 class Connect : public Napi::ObjectWrap<Connect> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Connect(const Napi::CallbackInfo& info);
   ~Connect() override;
+  // Main thread: hands an event to the JS handler, if there is one.
+  void Emit(Napi::Env env, Napi::Object ev);
 
  private:
-  virConnectPtr Ptr(const Napi::CallbackInfo& info);
-  void Unregister();
+  ConnRef Ptr(const Napi::CallbackInfo& info);
 
   Napi::Value Open(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Abort(const Napi::CallbackInfo& info);
   Napi::Value IsOpen(const Napi::CallbackInfo& info);
   Napi::Value IsAlive(const Napi::CallbackInfo& info);
   Napi::Value GetURI(const Napi::CallbackInfo& info);
@@ -33,6 +46,7 @@ class Connect : public Napi::ObjectWrap<Connect> {
   Napi::Value NodeGetInfo(const Napi::CallbackInfo& info);
   Napi::Value ListAllDomains(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByName(const Napi::CallbackInfo& info);
+  Napi::Value DomainLookupByNameInfo(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByUUIDString(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByID(const Napi::CallbackInfo& info);
   Napi::Value DomainDefineXML(const Napi::CallbackInfo& info);
@@ -46,14 +60,18 @@ class Connect : public Napi::ObjectWrap<Connect> {
   Napi::Value StorageVolLookupByKey(const Napi::CallbackInfo& info);
   Napi::Value SetEventHandler(const Napi::CallbackInfo& info);
 
+  std::shared_ptr<Hub> hub_;
+  uint64_t target_ = 0;  // this wrapper's id in the hub, for events
+  std::shared_ptr<ConnShared> shared_;
   // conn_ carries events, keepalive and the close callback; calls go round-robin over data_,
-  // connections whose socket the event loop never polls (see event_loop.h).
+  // connections whose socket the event loop never polls (see event_loop.h). The wrapper holds
+  // one reference to each; every call takes its own.
   virConnectPtr conn_ = nullptr;
   std::vector<virConnectPtr> data_;
   unsigned rr_ = 0;
-  std::shared_ptr<EventSink> sink_;
-  std::vector<int> domainCallbacks_, poolCallbacks_;
-  bool closeCallback_ = false;
+  Channels callbacks_;               // the callback ids (control/data unset)
+  std::vector<int> controlWatches_;  // the control connection's sockets, for abort()
+
 };
 
 }  // namespace vk

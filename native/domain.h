@@ -4,13 +4,17 @@
 
 namespace vk {
 
-class Domain : public Handle<Domain, virDomainPtr, virDomainFree> {
+// virDomainInfo as the object getInfo resolves with.
+Napi::Value DomainInfoToJS(Napi::Env env, const virDomainInfo& r);
+
+class Domain : public Handle<Domain, virDomainPtr, virDomainRef, virDomainFree> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   using Handle::Handle;
 
  private:
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Dup(const Napi::CallbackInfo& info);
   Napi::Value GetName(const Napi::CallbackInfo& info);
   Napi::Value GetUUIDString(const Napi::CallbackInfo& info);
   Napi::Value GetID(const Napi::CallbackInfo& info);

@@ -48,6 +48,9 @@ Napi::Value NativeError::ToJS(Napi::Env env) const {
       o.Set("native", "guestfs");
       o.Set("errno", errnum);
       break;
+    case kInvalid:
+      o.Set("native", "invalid");
+      break;
     default:
       o.Set("native", "usage");
   }
@@ -57,6 +60,12 @@ Napi::Value NativeError::ToJS(Napi::Env env) const {
 void ThrowUsage(Napi::Env env, const std::string& msg) {
   Napi::Error e = Napi::Error::New(env, msg);
   e.Value().Set("native", "usage");
+  throw e;
+}
+
+void ThrowInvalid(Napi::Env env, const std::string& msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Value().Set("native", "invalid");
   throw e;
 }
 

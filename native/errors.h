@@ -8,7 +8,7 @@ struct guestfs_h;
 namespace vk {
 
 struct NativeError {
-  enum Kind { kNone, kVirt, kGuestfs, kUsage } kind = kNone;
+  enum Kind { kNone, kVirt, kGuestfs, kUsage, kInvalid } kind = kNone;
   int code = 0;     // virErrorNumber (virt)
   int domain = 0;   // virErrorDomain (virt)
   int level = 0;    // virErrorLevel (virt)
@@ -25,8 +25,11 @@ struct NativeError {
   Napi::Value ToJS(Napi::Env env) const;
 };
 
-// Thrown synchronously for misuse (closed handle, wrong argument type).
+// Thrown for misuse (closed handle). TypeScript always calls from async code, so users see a
+// rejected promise.
 [[noreturn]] void ThrowUsage(Napi::Env env, const std::string& msg);
+// Thrown for an argument of the wrong type, out of its C range, or with a NUL: INVALID_ARGUMENT.
+[[noreturn]] void ThrowInvalid(Napi::Env env, const std::string& msg);
 
 void InitErrors();
 

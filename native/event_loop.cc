@@ -2,6 +2,7 @@
 #include <libvirt/libvirt.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,13 +31,15 @@ struct Timer {
   bool deleted;
 };
 
-std::mutex mu;
-std::vector<Watch> watches;
-std::vector<Timer> timers;
+// Never destroyed: the loop thread runs until the process is gone, past static destructors.
+std::mutex& mu = *new std::mutex();
+std::vector<Watch>& watches = *new std::vector<Watch>();
+std::vector<Timer>& timers = *new std::vector<Timer>();
 int nextId = 1;
 int wakeFds[2] = {-1, -1};
 std::thread::id loopThread;
 thread_local int detachedDepth = 0;
+thread_local std::vector<int>* collect = nullptr;
 
 long long NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -60,6 +63,7 @@ int AddHandle(int fd, int events, virEventHandleCallback cb, void* opaque, virFr
   std::lock_guard<std::mutex> l(mu);
   int id = nextId++;
   watches.push_back({id, fd, events, cb, opaque, ff, detachedDepth > 0, false});
+  if (collect) collect->push_back(id);
   if (detachedDepth == 0) Wake();
   return id;
 }
@@ -196,6 +200,16 @@ void RunOnce() {
 std::once_flag registered, started;
 
 }  // namespace
+
+CollectWatches::CollectWatches(std::vector<int>* out) : prev(collect) { collect = out; }
+CollectWatches::~CollectWatches() { collect = prev; }
+
+void ShutdownWatches(const std::vector<int>& ids) {
+  std::lock_guard<std::mutex> l(mu);
+  for (int id : ids)
+    for (auto& w : watches)
+      if (w.id == id && !w.deleted) shutdown(w.fd, SHUT_RDWR);
+}
 
 DetachedIO::DetachedIO() { detachedDepth++; }
 DetachedIO::~DetachedIO() { detachedDepth--; }

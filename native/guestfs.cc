@@ -1,4 +1,6 @@
 #include "guestfs.h"
+#include <algorithm>
+#include <cerrno>
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -9,46 +11,66 @@
 #include <vector>
 #include "handle.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 namespace vk {
 
-// ---- events: copied on the thread running the call, delivered by an unref'd TSFN ----
+ThreadNice::ThreadNice(int add) {
+  if (add <= 0) return;
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  errno = 0;
+  prev = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  changed = setpriority(PRIO_PROCESS, tid, std::min(19, prev + add)) == 0;
+}
+ThreadNice::~ThreadNice() {
+  // Going back down needs CAP_SYS_NICE when we are not root; the thread then stays nicer.
+  if (changed) setpriority(PRIO_PROCESS, (pid_t)syscall(SYS_gettid), prev);
+}
 
-struct GfsEventMsg {
+// ---- events: copied on the thread running the call, delivered through the env's hub ----
+
+struct GfsEventMsg final : Msg {
+  uint64_t target = 0;
   uint64_t event = 0;
   std::string buf;
   std::vector<uint64_t> array;
-};
-
-static void DeliverEvent(Napi::Env env, Napi::Function fn, GfsEventMsg* m) {
-  if (env != nullptr && fn != nullptr) {
+  void Deliver(Napi::Env env) override {
+    auto* w = static_cast<Guestfs*>(Data(env)->hub->Target(target));
+    if (!w) return;
     Napi::Object o = Napi::Object::New(env);
-    o.Set("event", Napi::Number::New(env, (double)m->event));
-    if (m->event == GUESTFS_EVENT_PROGRESS && m->array.size() >= 4) {
-      o.Set("procNr", U64(env, m->array[0]));
-      o.Set("serial", U64(env, m->array[1]));
-      o.Set("position", U64(env, m->array[2]));
-      o.Set("total", U64(env, m->array[3]));
+    o.Set("event", Napi::Number::New(env, (double)event));
+    if (event == GUESTFS_EVENT_PROGRESS && array.size() >= 4) {
+      o.Set("procNr", U64(env, array[0]));
+      o.Set("serial", U64(env, array[1]));
+      o.Set("position", U64(env, array[2]));
+      o.Set("total", U64(env, array[3]));
     } else {
-      o.Set("buf", Napi::String::New(env, m->buf));
+      o.Set("buf", Napi::String::New(env, buf));
     }
     try {
-      fn.Call({o});
+      w->Emit(env, o);
     } catch (const Napi::Error&) {
       // A throwing listener must not take the process down from a native callback.
     }
   }
-  delete m;
-}
+};
 
 static void OnEvent(guestfs_h*, void* opaque, uint64_t event, int, int, const char* buf, size_t len,
                     const uint64_t* array, size_t alen) {
   auto* st = static_cast<GfsState*>(opaque);
-  if (st->envGone) return;
   auto* m = new GfsEventMsg();
+  m->target = st->target;
   m->event = event;
   if (buf) m->buf.assign(buf, len);
   if (array) m->array.assign(array, array + alen);
-  if (st->tsfn.NonBlockingCall(m, DeliverEvent) != napi_ok) delete m;
+  st->hub->Post(m);  // dropped once the env is gone
+}
+
+void Guestfs::Emit(Napi::Env env, Napi::Object ev) {
+  Napi::Value fn = Value().Get("_onevent");
+  if (fn.IsFunction()) fn.As<Napi::Function>().Call(Value(), {ev});
 }
 
 // ---- env teardown (process exit, worker thread end) with the handle still open ----
@@ -56,8 +78,6 @@ static void OnEvent(guestfs_h*, void* opaque, uint64_t event, int, int, const ch
 static void EnvCleanup(void* arg) {
   auto* st = static_cast<GfsState*>(arg);
   st->hookRegistered = false;
-  st->envGone = true;
-  st->hasTsfn = false;  // Node disposes of the TSFN itself now
   // Close now unless a call is running (then libguestfs' own atexit handler closes it).
   if (st->mu.try_lock()) {
     if (st->g) {
@@ -99,6 +119,7 @@ void Guestfs::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("setEvents", &Guestfs::SetEvents),
       InstanceMethod("killAppliance", &Guestfs::KillAppliance),
       InstanceMethod("marker", &Guestfs::Marker),
+      InstanceMethod("setLaunchNice", &Guestfs::SetLaunchNice),
   });
   Data(env)->guestfs = Napi::Persistent(f);
   exports.Set("Guestfs", f);
@@ -115,6 +136,8 @@ Guestfs::Guestfs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Guestfs>(inf
   guestfs_set_error_handler(g, nullptr, nullptr);
   st_ = std::make_shared<GfsState>();
   st_->g = g;
+  st_->hub = Data(info.Env())->hub;
+  st_->target = st_->hub->AddTarget(this);
   // A unique kernel argument identifies this handle's qemu in /proc (see KillAppliance).
   static std::atomic<unsigned> counter{0};
   st_->marker = "virtkit.gfs=" + std::to_string(getpid()) + "-" + std::to_string(++counter);
@@ -130,8 +153,7 @@ Guestfs::~Guestfs() {
     if (st_->g) guestfs_close(st_->g);
     st_->g = nullptr;
   }
-  if (st_->hasTsfn) st_->tsfn.Release();
-  st_->hasTsfn = false;
+  st_->hub->RemoveTarget(st_->target);
 }
 
 GfsStatePtr Guestfs::Live(const Napi::CallbackInfo& info) {
@@ -174,28 +196,19 @@ Napi::Value Guestfs::Close(const Napi::CallbackInfo& info) {
         }
         st->g = nullptr;
       },
-      [this, st](Napi::Env env, int&) -> Napi::Value {
+      [this](Napi::Env env, int&) -> Napi::Value {
         RemoveHook(env);
-        // No event can fire once the handle is gone.
-        std::lock_guard<std::mutex> lock(st->mu);
-        if (!st->g && st->hasTsfn) {
-          st->tsfn.Release();
-          st->hasTsfn = false;
-        }
         return env.Undefined();
       });
 }
 
 Napi::Value Guestfs::SetEventHandler(const Napi::CallbackInfo& info) {
   Live(info);
-  if (st_->hasTsfn) ThrowUsage(info.Env(), "event handler is already set");
-  if (info.Length() < 1 || !info[0].IsFunction()) ThrowUsage(info.Env(), "argument 0 must be a function");
-  st_->tsfn = Napi::ThreadSafeFunction::New(info.Env(), info[0].As<Napi::Function>(), "virtkit-guestfs-events", 0, 1);
-  st_->tsfn.Unref(info.Env());  // never keeps Node alive
-  st_->hasTsfn = true;
-  // Re-register so our hook runs before the TSFN's own teardown (hooks run in reverse order).
-  RemoveHook(info.Env());
-  AddHook(info.Env());
+  if (st_->hasHandler) ThrowUsage(info.Env(), "event handler is already set");
+  if (info.Length() < 1 || !info[0].IsFunction()) BadArg(info, 0, "must be a function");
+  // A property, not a persistent reference: an unreferenced handle can still be collected.
+  Value().Set("_onevent", info[0]);
+  st_->hasHandler = true;
   return info.Env().Undefined();
 }
 
@@ -203,7 +216,7 @@ Napi::Value Guestfs::SetEventHandler(const Napi::CallbackInfo& info) {
 Napi::Value Guestfs::SetEvents(const Napi::CallbackInfo& info) {
   GfsStatePtr st = Live(info);
   uint64_t mask = (uint64_t)ArgInt64(info, 0) & GUESTFS_EVENT_ALL;
-  if (mask && !st->hasTsfn) ThrowUsage(info.Env(), "setEventHandler must be called first");
+  if (mask && !st->hasHandler) ThrowUsage(info.Env(), "setEventHandler must be called first");
   return QueueGfs<int>(info.Env(), info.This().As<Napi::Object>(), st, "set_event_callback",
       [st, mask](guestfs_h* g, int&) {
         if (st->eventHandle >= 0) guestfs_delete_event_callback(g, st->eventHandle);
@@ -240,6 +253,12 @@ Napi::Value Guestfs::KillAppliance(const Napi::CallbackInfo& info) {
     closedir(d);
   }
   return Napi::Number::New(info.Env(), killed);
+}
+
+// setLaunchNice(n): the appliance's qemu starts n steps nicer than this process (0-19).
+Napi::Value Guestfs::SetLaunchNice(const Napi::CallbackInfo& info) {
+  st_->launchNice = (int)IntegerNumber(info, 0, 0, 19);
+  return info.Env().Undefined();
 }
 
 Napi::Value Guestfs::Marker(const Napi::CallbackInfo& info) {

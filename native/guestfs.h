@@ -8,21 +8,31 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <cstring>
 #include <string>
 #include "worker.h"
 
 namespace vk {
 
+// Raises the calling thread's niceness by `add` for its lifetime (Linux nice is per thread).
+struct ThreadNice {
+  explicit ThreadNice(int add);
+  ~ThreadNice();
+  int prev = 0;
+  bool changed = false;
+};
+
 struct GfsState {
   std::mutex mu;
   guestfs_h* g = nullptr;             // null once closed; read/written with mu held
   std::atomic<bool> closing{false};   // set on the main thread by close(): new calls refuse
-  Napi::ThreadSafeFunction tsfn;      // event delivery; created by setEventHandler
-  bool hasTsfn = false;               // main thread only
+  std::shared_ptr<Hub> hub;           // event delivery (any thread posts)
+  uint64_t target = 0;                // the wrapper's id in the hub
+  bool hasHandler = false;            // main thread only
   int eventHandle = -1;               // with mu held
   std::string marker;                 // on the appliance kernel command line, to find its qemu
-  std::atomic<bool> envGone{false};   // env teardown began: post no more events
   bool hookRegistered = false;        // main thread only
+  std::atomic<int> launchNice{0};     // niceness the appliance starts with (added to ours)
 };
 using GfsStatePtr = std::shared_ptr<GfsState>;
 
@@ -30,13 +40,16 @@ using GfsStatePtr = std::shared_ptr<GfsState>;
 // libguestfs error is captured before the lock is released (so it is this call's error).
 template <typename T>
 Napi::Value QueueGfs(Napi::Env env, Napi::Object owner, GfsStatePtr st, const char* what,
-                     std::function<bool(guestfs_h*, T&)> work, typename PromiseWorker<T>::Done done) {
+                     std::function<bool(guestfs_h*, T&)> work, typename CallJob<T>::Done done) {
   return Queue<T>(env, owner,
       [st, work, what](T& out, NativeError& e) {
         std::lock_guard<std::mutex> lock(st->mu);
         if (!st->g) { e.Usage("guestfs handle is closed"); return; }
         // The error handler is thread-local in libguestfs >= 1.38: silence it on this thread too.
         guestfs_set_error_handler(st->g, nullptr, nullptr);
+        // qemu is forked by the thread that launches and inherits its niceness: lower this
+        // thread's priority for the launch only, so appliances yield the CPU to the application.
+        ThreadNice nice(std::strcmp(what, "launch") == 0 ? st->launchNice.load() : 0);
         if (!work(st->g, out)) {
           bool hasMessage = guestfs_last_error(st->g) != nullptr;
           e.CaptureGuestfs(st->g);
@@ -65,6 +78,8 @@ class Guestfs : public Napi::ObjectWrap<Guestfs> {
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Guestfs(const Napi::CallbackInfo& info);
   ~Guestfs() override;
+  // Main thread: hands an event to the JS handler, if there is one.
+  void Emit(Napi::Env env, Napi::Object ev);
 
  private:
   GfsStatePtr Live(const Napi::CallbackInfo& info);
@@ -78,6 +93,7 @@ class Guestfs : public Napi::ObjectWrap<Guestfs> {
   Napi::Value SetEvents(const Napi::CallbackInfo& info);
   Napi::Value KillAppliance(const Napi::CallbackInfo& info);
   Napi::Value Marker(const Napi::CallbackInfo& info);
+  Napi::Value SetLaunchNice(const Napi::CallbackInfo& info);
 
   GfsStatePtr st_;
 };

@@ -9,6 +9,7 @@
 //                    const struct guestfs_X_argv* <- optional trailing object (see kOptFields)
 // Results:  int, int64_t -> number (-1 is failure); char* -> string, or Buffer when the call has a
 //           size_t* out parameter; char** -> string[] (or an object for hashes); structs -> objects.
+#include <cmath>
 #include <cstring>
 #include <tuple>
 #include <utility>
@@ -26,7 +27,7 @@ struct ReadCtx {
 };
 
 [[noreturn]] void BadArg(const ReadCtx& c, uint32_t i, const char* what) {
-  ThrowUsage(c.env, "argument " + std::to_string(i) + " must be " + what);
+  ThrowInvalid(c.env, "argument " + std::to_string(i) + " must be " + what);
 }
 
 template <typename A, typename = void>
@@ -44,7 +45,8 @@ struct In<const char*> {
       auto b = v.As<Napi::Buffer<char>>();
       s.assign(b.Data(), b.Length());
     } else if (v.IsString()) {
-      s = v.As<Napi::String>().Utf8Value();
+      // Strings are C strings: a NUL would cut them short (a Buffer carries binary content).
+      s = StrictUtf8(c.env, v, "argument " + std::to_string(i));
     } else {
       BadArg(c, i, "a string");
     }
@@ -59,9 +61,16 @@ struct In<int> {
   void Read(ReadCtx& c) {
     uint32_t i = c.i++;
     Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    if (x.IsBoolean()) v = x.As<Napi::Boolean>().Value();
-    else if (x.IsNumber()) v = x.As<Napi::Number>().Int32Value();
-    else BadArg(c, i, "a number or boolean");
+    if (x.IsBoolean()) {
+      v = x.As<Napi::Boolean>().Value();
+    } else if (x.IsNumber()) {
+      double d = x.As<Napi::Number>().DoubleValue();
+      if (!std::isfinite(d) || std::trunc(d) != d || d < -2147483648.0 || d > 2147483647.0)
+        BadArg(c, i, "an integer in the range of a C int");
+      v = (int)d;
+    } else {
+      BadArg(c, i, "a number or boolean");
+    }
   }
   int Get() { return v; }
 };
@@ -72,10 +81,18 @@ struct In<int64_t> {
   void Read(ReadCtx& c) {
     uint32_t i = c.i++;
     Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    bool lossless;
-    if (x.IsBigInt()) v = x.As<Napi::BigInt>().Int64Value(&lossless);
-    else if (x.IsNumber()) v = x.As<Napi::Number>().Int64Value();
-    else BadArg(c, i, "a number");
+    bool lossless = false;
+    if (x.IsBigInt()) {
+      v = x.As<Napi::BigInt>().Int64Value(&lossless);
+      if (!lossless) BadArg(c, i, "an integer in the range of int64");
+    } else if (x.IsNumber()) {
+      double d = x.As<Napi::Number>().DoubleValue();
+      if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740991.0)
+        BadArg(c, i, "a safe integer or a bigint");
+      v = (int64_t)d;
+    } else {
+      BadArg(c, i, "a number");
+    }
   }
   int64_t Get() { return v; }
 };
@@ -108,7 +125,7 @@ struct In<char* const*> {
     for (uint32_t k = 0; k < a.Length(); k++) {
       Napi::Value e = a.Get(k);
       if (!e.IsString()) BadArg(c, i, "an array of strings");
-      v.push_back(e.As<Napi::String>().Utf8Value());
+      v.push_back(StrictUtf8(c.env, e, "argument " + std::to_string(i)));
     }
   }
   char* const* Get() {
@@ -209,16 +226,19 @@ struct In<const S*, std::void_t<decltype(OptFields<S>::Get())>> {
       if (v.IsUndefined()) continue;
       size_t f = 0;
       while (f < fields.size() && key != fields[f].name) f++;
-      if (f == fields.size()) ThrowUsage(c.env, "unknown option: " + key);
+      if (f == fields.size()) ThrowInvalid(c.env, "unknown option: " + key);
       if (fields[f].s) {
-        if (!v.IsString()) ThrowUsage(c.env, "option " + key + " must be a string");
-        strs.emplace_back(f, v.As<Napi::String>().Utf8Value());
+        if (!v.IsString()) ThrowInvalid(c.env, "option " + key + " must be a string");
+        strs.emplace_back(f, StrictUtf8(c.env, v, "option " + key));
       } else if (v.IsBoolean()) {
         ints.emplace_back(f, v.As<Napi::Boolean>().Value() ? 1 : 0);
       } else if (v.IsNumber()) {
-        ints.emplace_back(f, v.As<Napi::Number>().Int32Value());
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (!std::isfinite(d) || std::trunc(d) != d || d < -2147483648.0 || d > 2147483647.0)
+          ThrowInvalid(c.env, "option " + key + " must be an integer in the range of a C int");
+        ints.emplace_back(f, (int)d);
       } else {
-        ThrowUsage(c.env, "option " + key + " must be a number or boolean");
+        ThrowInvalid(c.env, "option " + key + " must be a number or boolean");
       }
     }
   }

@@ -1,21 +1,64 @@
-// Common shape of every wrapped libvirt handle: a pointer that JS owns, freed once, created
-// from C++ via NewInstance (the JS constructor is not for users).
+// Common shape of every wrapped libvirt handle, and Ref: a counted reference to a libvirt object.
+//
+// Lifetime rule: the wrapper holds one reference; every queued call takes its own (Ptr() returns
+// a Ref that the call's lambda captures by value) and drops it when the call ends, on the thread
+// that ran it. free() drops only the wrapper's reference, so calls in flight stay valid.
 #pragma once
 #include <napi.h>
+#include <libvirt/libvirt.h>
+#include <type_traits>
 #include "worker.h"
 
 namespace vk {
 
-// Per-environment constructors, so that workers can wrap new handles in OnOK.
-struct AddonData {
-  Napi::FunctionReference connect, domain, storagePool, storageVol, guestfs;
-};
-inline AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+template <typename P, int (*RefFn)(P), int (*FreeFn)(P)>
+class Ref {
+ public:
+  Ref() = default;
+  // Takes a new reference to p.
+  static Ref Share(P p) {
+    Ref r;
+    if (p && RefFn(p) == 0) r.p_ = p;
+    return r;
+  }
+  Ref(const Ref& o) : p_(o.p_) {
+    if (p_) RefFn(p_);
+  }
+  Ref(Ref&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  Ref& operator=(Ref o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~Ref() {
+    if (p_) FreeFn(p_);
+  }
+  operator P() const { return p_; }
+  P get() const { return p_; }
 
-// Self: the wrapper class; P: the C pointer type; FreeFn frees one reference.
-template <typename Self, typename P, int (*FreeFn)(P)>
+ private:
+  P p_ = nullptr;
+};
+
+using ConnRef = Ref<virConnectPtr, virConnectRef, virConnectClose>;
+using DomainRef = Ref<virDomainPtr, virDomainRef, virDomainFree>;
+using PoolRef = Ref<virStoragePoolPtr, virStoragePoolRef, virStoragePoolFree>;
+using VolRef = Ref<virStorageVolPtr, virStorageVolRef, virStorageVolFree>;
+
+// Drops one reference on a pool thread: the last reference to an object may be the last one to
+// its connection, and disposing of a remote connection is an RPC (never on the main thread, and
+// never in a GC finalizer). A collection frees thousands at once: they go to one batch, drained
+// by one task, so frees never take more than one thread (DeferFree, call_pool.h).
+
+template <typename P, int (*FreeFn)(P)>
+void FreeThunk(void* p) {
+  FreeFn(static_cast<P>(p));
+}
+
+// Self: the wrapper class; P: the C pointer type; RefFn/FreeFn take and drop one reference.
+template <typename Self, typename P, int (*RefFn)(P), int (*FreeFn)(P)>
 class Handle : public Napi::ObjectWrap<Self> {
  public:
+  using R = Ref<P, RefFn, FreeFn>;
   explicit Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {
     if (info.Length() != 1 || !info[0].IsExternal())
       ThrowUsage(info.Env(), "this native object is created by virtkit, not by `new`");
@@ -23,22 +66,33 @@ class Handle : public Napi::ObjectWrap<Self> {
   }
   ~Handle() override { Release(); }
 
-  // Takes ownership of one reference to p.
-  static Napi::Object NewInstance(Napi::Env env, Napi::FunctionReference& ctor, P p) {
-    return ctor.New({Napi::External<std::remove_pointer_t<P>>::New(env, p)});
-  }
+  // A reference of the caller's own (e.g. a source volume passed to another object's call).
+  R Share(const Napi::CallbackInfo& info) { return Ptr(info); }
 
  protected:
-  P Ptr(const Napi::CallbackInfo& info) {
+  // A reference of the call's own, valid for as long as it is held.
+  R Ptr(const Napi::CallbackInfo& info) {
+    if (!ptr_) ThrowUsage(info.Env(), "native handle has been freed");
+    return R::Share(ptr_);
+  }
+  // For calls that make no RPC and finish on the main thread (cached names, UUIDs).
+  P Borrow(const Napi::CallbackInfo& info) {
     if (!ptr_) ThrowUsage(info.Env(), "native handle has been freed");
     return ptr_;
   }
+  // The wrapper's own reference, dropped once.
   void Release() {
-    if (ptr_) FreeFn(ptr_);
+    if (!ptr_) return;
+    DeferFree(&FreeThunk<P, FreeFn>, ptr_);
     ptr_ = nullptr;
   }
-  Napi::Object Self_(const Napi::CallbackInfo& info) { return info.This().As<Napi::Object>(); }
   P ptr_ = nullptr;
 };
+
+// Wraps a new reference (owned by the wrapper from now on) as the class of `ctor`.
+template <typename P>
+Napi::Value Wrap(Napi::Env env, Napi::FunctionReference AddonData::*ctor, P p) {
+  return (Data(env)->*ctor).New({Napi::External<std::remove_pointer_t<P>>::New(env, p)});
+}
 
 }  // namespace vk

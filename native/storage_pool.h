@@ -4,7 +4,7 @@
 
 namespace vk {
 
-class StoragePool : public Handle<StoragePool, virStoragePoolPtr, virStoragePoolFree> {
+class StoragePool : public Handle<StoragePool, virStoragePoolPtr, virStoragePoolRef, virStoragePoolFree> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   using Handle::Handle;

@@ -25,19 +25,19 @@ Napi::Value StorageVol::Free(const Napi::CallbackInfo& info) {
 }
 // Name and key are cached in the handle: no RPC.
 Napi::Value StorageVol::GetName(const Napi::CallbackInfo& info) {
-  const char* n = virStorageVolGetName(Ptr(info));
+  const char* n = virStorageVolGetName(Borrow(info));
   return Napi::String::New(info.Env(), n ? n : "");
 }
 Napi::Value StorageVol::GetKey(const Napi::CallbackInfo& info) {
-  const char* k = virStorageVolGetKey(Ptr(info));
+  const char* k = virStorageVolGetKey(Borrow(info));
   return Napi::String::New(info.Env(), k ? k : "");
 }
 Napi::Value StorageVol::GetPath(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   return QueueString(info, [v] { return virStorageVolGetPath(v); });
 }
 Napi::Value StorageVol::GetInfo(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   return Queue<virStorageVolInfo>(info.Env(), Owner(info),
       [v](virStorageVolInfo& r, NativeError& e) { if (virStorageVolGetInfo(v, &r) < 0) e.CaptureVirt(); },
       [](Napi::Env env, virStorageVolInfo& r) -> Napi::Value {
@@ -49,28 +49,28 @@ Napi::Value StorageVol::GetInfo(const Napi::CallbackInfo& info) {
       });
 }
 Napi::Value StorageVol::GetXMLDesc(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   unsigned int flags = ArgFlags(info, 0);
   return QueueString(info, [v, flags] { return virStorageVolGetXMLDesc(v, flags); });
 }
 Napi::Value StorageVol::Delete(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   unsigned int flags = ArgFlags(info, 0);
   return QueueVoid(info, [v, flags] { return virStorageVolDelete(v, flags); });
 }
 Napi::Value StorageVol::Wipe(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   unsigned int flags = ArgFlags(info, 0);
   return QueueVoid(info, [v, flags] { return virStorageVolWipe(v, flags); });
 }
 Napi::Value StorageVol::Resize(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
-  unsigned long long cap = (unsigned long long)ArgInt64(info, 0);
+  auto v = Ptr(info);
+  unsigned long long cap = ArgUint64(info, 0);
   unsigned int flags = ArgFlags(info, 1);
   return QueueVoid(info, [v, cap, flags] { return virStorageVolResize(v, cap, flags); });
 }
 Napi::Value StorageVol::LookupPool(const Napi::CallbackInfo& info) {
-  virStorageVolPtr v = Ptr(info);
+  auto v = Ptr(info);
   return QueueHandle<virStoragePoolPtr>(info, [v] { return virStoragePoolLookupByVolume(v); }, &AddonData::storagePool);
 }
 

@@ -4,11 +4,11 @@
 
 namespace vk {
 
-class StorageVol : public Handle<StorageVol, virStorageVolPtr, virStorageVolFree> {
+class StorageVol : public Handle<StorageVol, virStorageVolPtr, virStorageVolRef, virStorageVolFree> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   using Handle::Handle;
-  virStorageVolPtr Raw(const Napi::CallbackInfo& info) { return Ptr(info); }
+  
 
  private:
   Napi::Value Free(const Napi::CallbackInfo& info);

@@ -7,7 +7,11 @@
 
 namespace vk {
 
-inline Napi::Object Owner(const Napi::CallbackInfo& info) { return info.This().As<Napi::Object>(); }
+// libvirt calls hold their own references to the C objects (handle.h), so the wrapper may be
+// collected while they run: no owner reference (it would cost a napi_ref per call).
+inline Napi::Object Owner(const Napi::CallbackInfo&) { return Napi::Object(); }
+// For the few calls whose completion touches the wrapper itself.
+inline Napi::Object Self(const Napi::CallbackInfo& info) { return info.This().As<Napi::Object>(); }
 
 // int-returning call; negative means failure. Resolves with the int.
 inline Napi::Value QueueInt(const Napi::CallbackInfo& info, std::function<int()> call) {
@@ -50,6 +54,12 @@ inline Napi::Value QueueConstString(const Napi::CallbackInfo& info, std::functio
       [](Napi::Env env, std::string& r) { return Napi::String::New(env, r); });
 }
 
+// Frees a handle that never reached JS.
+template <typename P> void FreeHandle(P p);
+template <> inline void FreeHandle(virDomainPtr p) { virDomainFree(p); }
+template <> inline void FreeHandle(virStoragePoolPtr p) { virStoragePoolFree(p); }
+template <> inline void FreeHandle(virStorageVolPtr p) { virStorageVolFree(p); }
+
 // Returns a new handle of type P, wrapped as the class whose constructor is `ctor`.
 template <typename P>
 Napi::Value QueueHandle(const Napi::CallbackInfo& info, std::function<P()> call,
@@ -57,23 +67,30 @@ Napi::Value QueueHandle(const Napi::CallbackInfo& info, std::function<P()> call,
   return Queue<P>(info.Env(), Owner(info),
       [call](P& r, NativeError& e) { r = call(); if (!r) e.CaptureVirt(); },
       [ctor](Napi::Env env, P& r) -> Napi::Value {
-        return (Data(env)->*ctor).New({Napi::External<std::remove_pointer_t<P>>::New(env, r)});
-      });
+        P p = r;
+        r = nullptr;  // the wrapper owns it now
+        return Wrap(env, ctor, p);
+      },
+      [](P& r) { if (r) FreeHandle(r); });
 }
 
 // virConnectListAll*-style: fills an array of new handles, returns the count.
 template <typename P>
 Napi::Value QueueList(const Napi::CallbackInfo& info, std::function<int(P**)> call,
                       Napi::FunctionReference AddonData::*ctor) {
-  struct Out { P* items = nullptr; int n = 0; };
+  struct Out { P* items = nullptr; int n = 0; int taken = 0; };
   return Queue<Out>(info.Env(), Owner(info),
       [call](Out& r, NativeError& e) { r.n = call(&r.items); if (r.n < 0) e.CaptureVirt(); },
       [ctor](Napi::Env env, Out& r) -> Napi::Value {
         Napi::Array a = Napi::Array::New(env, r.n);
-        for (int i = 0; i < r.n; i++)
-          a.Set(i, (Data(env)->*ctor).New({Napi::External<std::remove_pointer_t<P>>::New(env, r.items[i])}));
+        for (; r.taken < r.n; r.taken++) a.Set(r.taken, Wrap(env, ctor, r.items[r.taken]));
         free(r.items);
+        r.items = nullptr;
         return a;
+      },
+      [](Out& r) {
+        for (int i = r.taken; i < r.n; i++) FreeHandle(r.items[i]);
+        free(r.items);
       });
 }
 

@@ -12,6 +12,7 @@ PKGS=(
   qemu-system-x86 qemu-utils
   guestfs-tools virtinst python3-libvirt
   busybox-static openssh-client
+  valgrind
 )
 
 missing=()

@@ -1,13 +1,14 @@
 // Connection: a libvirt connection and the entry point to domains, pools and volumes.
 import { EventEmitter, on } from 'node:events';
 import { inspect } from 'node:util';
-import { native, type NativeConnect } from './native.js';
-import { Core } from './core.js';
+import { native, type NativeConnect, type NativeDomain } from './native.js';
+import { Core, closedError } from './core.js';
 import { C } from './generated/libvirt-tables.js';
 import { VirtkitError, callNative, invalid, isVirtError } from './errors.js';
 import { Domain } from './domain.js';
 import { StoragePool, Volume } from './storage.js';
 import { checkName, looksLikeUuid } from './names.js';
+import { INT32, argInt, argOptBool, argOptions, argString, argTimeout } from './args.js';
 import { decodeEvent, type VirtEvent } from './events.js';
 import { parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type HostCapabilities } from './capabilities.js';
 import { PoolXml, dirPoolXml } from './xml/pool.js';
@@ -23,6 +24,29 @@ export interface OpenOptions {
    * (max_client_requests), so more channels raise concurrency; each is one socket.
    */
   channels?: number;
+  /**
+   * Default deadline of every call on this connection, in ms (default 60 000; 0: none). A call
+   * past it rejects with VirtkitError `TIMEOUT`. Long operations (volume copies, wipes) have no
+   * default deadline and take a `signal` instead. Every call also takes its own `timeoutMs`.
+   */
+  callTimeoutMs?: number;
+  /** Deadline of the open itself, in ms (default 30 000): a daemon that accepts but never answers. */
+  timeoutMs?: number;
+  /** Gives the open up: rejects with VirtkitError `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** Warns once about each connection collected without close(), naming where it was opened. */
+const unclosed = new FinalizationRegistry<{ closed: boolean; uri: string; site: string }>((held) => {
+  if (held.closed) return;
+  process.emitWarning(`a Connection to ${held.uri} was garbage-collected without close() (opened ${held.site})`, {
+    code: 'VIRTKIT_UNCLOSED_CONNECTION',
+  });
+});
+
+/** libvirt's test driver keeps per-connection state for a file URI: calls must share one connection. */
+function privateStateUri(uri: string): boolean {
+  return /^test:\/\/\//.test(uri) && !/^test:\/\/\/default(\?|$)/.test(uri);
 }
 
 /** Filter of {@link Connection.domains}. Flags combine as libvirt's VIR_CONNECT_LIST_DOMAINS_* do; none set lists every domain. */
@@ -56,32 +80,69 @@ export class Connection extends EventEmitter {
   readonly #core: Core;
   #closing?: Promise<void>;
 
-  private constructor(n: NativeConnect, uri: string) {
+  readonly #iterators = new Set<AbortController>();
+
+  private constructor(n: NativeConnect, uri: string, callTimeoutMs: number) {
     super();
     // Once node:domain is loaded (the REPL does), EventEmitter gives every emitter an own
     // `domain` property, which would hide Connection.prototype.domain().
     if (Object.prototype.hasOwnProperty.call(this, 'domain')) delete (this as { domain?: unknown }).domain;
     this.#n = n;
-    this.#core = new Core(n, uri);
+    this.#core = new Core(n, uri, callTimeoutMs);
   }
 
-  /** Opens `uri` (default: LIBVIRT_DEFAULT_URI, else qemu:///session). */
+  /**
+   * Opens `uri` (default: LIBVIRT_DEFAULT_URI, else qemu:///session).
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad URI or option, `TIMEOUT` when the daemon does not answer within `timeoutMs`, `ABORTED`; VirtError when libvirt refuses.
+   */
   static async open(uri?: string, opts: OpenOptions = {}): Promise<Connection> {
-    if (uri !== undefined && (typeof uri !== 'string' || uri.length === 0)) throw invalid('uri must be a non-empty string');
-    const channels = opts.channels ?? 2;
-    if (!Number.isInteger(channels) || channels < 0 || channels > 64) throw invalid('channels must be an integer from 0 to 64');
-    const n = new (native().Connect)();
+    if (uri !== undefined) argString('uri', uri, { nonEmpty: true });
+    if (opts === null || typeof opts !== 'object') throw invalid('opts must be an object', { argument: 'opts' });
     const target = uri ?? defaultUri();
-    await callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels));
-    const conn = new Connection(n, await callNative(() => n.getURI()));
+    argString('uri', target, { nonEmpty: true });
+    const channels = privateStateUri(target) ? 0 : (opts.channels ?? 2);
+    if (!Number.isInteger(channels) || channels < 0 || channels > 64) throw invalid('channels must be an integer from 0 to 64', { argument: 'channels' });
+    const callTimeoutMs = argTimeout('callTimeoutMs', opts.callTimeoutMs ?? 60_000);
+    const openTimeoutMs = argTimeout('timeoutMs', opts.timeoutMs ?? 30_000);
+    if (opts.readOnly !== undefined && typeof opts.readOnly !== 'boolean') throw invalid('readOnly must be a boolean', { argument: 'readOnly' });
+    const site = (new Error().stack?.split('\n')[2] ?? '').trim() || 'at an unknown place';
+    const n = new (native().Connect)();
+    // The open runs under a deadline of its own; an open given up on is closed when it lands.
+    const opener = new Core(n, target, 0);
+    const opening = callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels));
+    let events = 0;
+    try {
+      events = await opener.call(() => opening, { timeoutMs: openTimeoutMs, signal: opts.signal });
+    } catch (e) {
+      opening.then(() => n.close(), () => undefined).catch(() => undefined);
+      throw e;
+    }
+    const resolved = await callNative(() => n.getURI()).catch(async (e: unknown) => {
+      await callNative(() => n.close()).catch(() => undefined);
+      throw e;
+    });
+    const conn = new Connection(n, resolved, callTimeoutMs);
+    conn.#core.domains.enabled = events > 0; // lifecycle events keep the lookup cache true
     n.setEventHandler((e) => conn.#dispatch(decodeEvent(e)));
+    unclosed.register(conn, Object.assign(conn.#core.state, { uri: resolved, site }), conn.#core.state);
     return conn;
   }
 
   #dispatch(e: VirtEvent): void {
-    if (e.type === 'close') this.#core.closed = true; // the daemon is gone: calls now fail fast
+    if (e.type === 'close') this.#lost(e.reason);
+    else if (e.type === 'domain-lifecycle') this.#core.domains.drop(e.domain, e.uuid);
     this.emit(e.type, e);
     this.emit('event', e);
+  }
+
+  // The daemon went away (EOF, error, keepalive): every call in flight rejects now, and the
+  // native side has shut the call channels' sockets, so their threads come back too.
+  #lost(reason: string): void {
+    this.#core.closed = true;
+    this.#core.domains.enabled = false;
+    this.#core.domains.clear();
+    this.#core.failAll(closedError(reason));
+    this.#n.abort();
   }
 
   /** The URI libvirt resolved (e.g. 'qemu:///system'). */
@@ -98,14 +159,28 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Closes the connection after the calls under way have settled. Idempotent; later calls on
-   * this connection and its objects reject with VirtkitError CLOSED.
+   * Closes the connection after the calls under way have settled (each within its deadline).
+   * Idempotent; later calls on this connection and its objects reject with VirtkitError CLOSED.
+   * Returns at once when the daemon is already gone; a daemon that stops answering while the
+   * connection closes is given up on after the connection's `callTimeoutMs` (default 60 s).
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const wasLost = this.#core.closed;
       this.#core.closed = true;
-      await Promise.allSettled([...this.#core.inflight]);
-      await callNative(() => this.#n.close()).catch(() => undefined);
+      this.#core.state.closed = true;
+      unclosed.unregister(this.#core.state);
+      for (const ac of this.#iterators) ac.abort();
+      if (!wasLost) await Promise.allSettled([...this.#core.inflight]);
+      this.#core.failAll(closedError());
+      const closing = callNative(() => this.#n.close()).catch(() => undefined);
+      const limit = wasLost ? 1000 : this.#core.callTimeoutMs || 60_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((r) => {
+        timer = setTimeout(() => r('late'), limit);
+      });
+      if ((await Promise.race([closing, late])) === 'late') this.#n.abort(); // unblocks the close RPC
+      clearTimeout(timer);
     })();
     return this.#closing;
   }
@@ -122,6 +197,8 @@ export class Connection extends EventEmitter {
   /** Every event as an async iterator; ends when `signal` aborts or the connection closes. */
   async *events(opts: { signal?: AbortSignal } = {}): AsyncGenerator<VirtEvent> {
     const ac = new AbortController();
+    if (this.#core.closed) return;
+    this.#iterators.add(ac);
     const stop = () => ac.abort();
     opts.signal?.addEventListener('abort', stop, { once: true });
     const onClose = () => setImmediate(stop);
@@ -136,6 +213,7 @@ export class Connection extends EventEmitter {
     } finally {
       opts.signal?.removeEventListener('abort', stop);
       this.off('close', onClose);
+      this.#iterators.delete(ac);
     }
   }
 
@@ -193,20 +271,47 @@ export class Connection extends EventEmitter {
 
   // ---- domains ----
 
-  /** A domain by name or UUID. Rejects with VirtError VIR_ERR_NO_DOMAIN when there is none. */
-  async domain(nameOrUuid: string): Promise<Domain> {
-    if (typeof nameOrUuid !== 'string' || nameOrUuid === '') throw invalid('domain name or UUID must be a non-empty string');
-    if (looksLikeUuid(nameOrUuid)) {
+  /**
+   * A domain by name or UUID. Rejects with VirtError VIR_ERR_NO_DOMAIN when there is none.
+   *
+   * A domain seen before is answered from the connection's handle cache, with no RPC: the cache is
+   * kept in step by lifecycle events (any event for a domain drops it) and by this connection's
+   * own define/undefine/rename/destroy, and is off while events are not flowing. A change made by
+   * another client reaches the cache when its event arrives (milliseconds); `{ fresh: true }`
+   * always asks the daemon.
+   */
+  async domain(nameOrUuid: string, opts: { fresh?: boolean } = {}): Promise<Domain> {
+    argString('nameOrUuid', nameOrUuid, { nonEmpty: true });
+    argOptions('opts', opts);
+    argOptBool('opts.fresh', opts.fresh);
+    const cache = this.#core.domains;
+    const uuid = looksLikeUuid(nameOrUuid);
+    if (!opts.fresh) {
+      this.#core.assertOpen();
+      const hit = (uuid && cache.get(`u:${nameOrUuid.toLowerCase()}`)) || cache.get(`n:${nameOrUuid}`);
+      if (hit) return new Domain(this.#core, hit);
+    }
+    if (uuid) {
       try {
-        return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByUUIDString(nameOrUuid)));
+        const n = await this.#core.call(() => this.#n.domainLookupByUUIDString(nameOrUuid));
+        cache.put(n);
+        return new Domain(this.#core, n);
       } catch (e) {
         if (!isVirtError(e, 'VIR_ERR_NO_DOMAIN')) throw e;
       }
     }
-    return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByName(nameOrUuid)));
+    const n = await this.#core.call(() => this.#n.domainLookupByName(nameOrUuid));
+    cache.put(n);
+    return new Domain(this.#core, n);
+  }
+  // A domain this connection just defined or created: whatever the cache knew by its name is stale.
+  #made(n: NativeDomain): Domain {
+    this.#core.domains.drop(n.getName(), n.getUUIDString());
+    return new Domain(this.#core, n);
   }
   /** The domain, or undefined when there is none. */
   async findDomain(nameOrUuid: string): Promise<Domain | undefined> {
+    argString('nameOrUuid', nameOrUuid, { nonEmpty: true });
     try {
       return await this.domain(nameOrUuid);
     } catch (e) {
@@ -219,7 +324,7 @@ export class Connection extends EventEmitter {
    * @throws VirtkitError `INVALID_ARGUMENT` when `id` is not a non-negative integer; VirtError `VIR_ERR_NO_DOMAIN` when no running domain has it.
    */
   async domainById(id: number): Promise<Domain> {
-    if (!Number.isInteger(id) || id < 0) throw invalid('domain id must be a non-negative integer');
+    argInt('id', id, { min: 0, max: INT32.max });
     return new Domain(this.#core, await this.#core.call(() => this.#n.domainLookupByID(id)));
   }
   /**
@@ -237,15 +342,20 @@ export class Connection extends EventEmitter {
   }
   /** Defines a persistent domain from XML (validated against libvirt's schema). */
   async defineDomain(xml: string, opts: { validate?: boolean } = {}): Promise<Domain> {
-    if (typeof xml !== 'string' || !xml.trim()) throw invalid('domain XML must be a non-empty string');
+    argString('xml', xml, { nonBlank: true });
+    argOptions('opts', opts);
+    argOptBool('opts.validate', opts.validate);
     const flags = opts.validate === false ? 0 : C.VIR_DOMAIN_DEFINE_VALIDATE;
-    return new Domain(this.#core, await this.#core.call(() => this.#n.domainDefineXML(xml, flags)));
+    return this.#made(await this.#core.call(() => this.#n.domainDefineXML(xml, flags)));
   }
   /** Creates and starts a transient domain from XML. */
   async createDomain(xml: string, opts: { paused?: boolean; autodestroy?: boolean } = {}): Promise<Domain> {
-    if (typeof xml !== 'string' || !xml.trim()) throw invalid('domain XML must be a non-empty string');
+    argString('xml', xml, { nonBlank: true });
+    argOptions('opts', opts);
+    argOptBool('opts.paused', opts.paused);
+    argOptBool('opts.autodestroy', opts.autodestroy);
     const flags = (opts.paused ? C.VIR_DOMAIN_START_PAUSED : 0) | (opts.autodestroy ? C.VIR_DOMAIN_START_AUTODESTROY : 0);
-    return new Domain(this.#core, await this.#core.call(() => this.#n.domainCreateXML(xml, flags)));
+    return this.#made(await this.#core.call(() => this.#n.domainCreateXML(xml, flags)));
   }
 
   // ---- storage ----
@@ -255,7 +365,7 @@ export class Connection extends EventEmitter {
    * @throws VirtkitError `INVALID_ARGUMENT` for an empty name; VirtError `VIR_ERR_NO_STORAGE_POOL` when there is none.
    */
   async pool(nameOrUuid: string): Promise<StoragePool> {
-    if (typeof nameOrUuid !== 'string' || nameOrUuid === '') throw invalid('pool name must be a non-empty string');
+    argString('nameOrUuid', nameOrUuid, { nonEmpty: true });
     if (looksLikeUuid(nameOrUuid)) {
       try {
         return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByUUIDString(nameOrUuid)));
@@ -267,6 +377,7 @@ export class Connection extends EventEmitter {
   }
   /** The storage pool by name or UUID, or undefined when there is none. */
   async findPool(name: string): Promise<StoragePool | undefined> {
+    argString('name', name, { nonEmpty: true });
     try {
       return await this.pool(name);
     } catch (e) {
@@ -285,12 +396,12 @@ export class Connection extends EventEmitter {
    * @throws VirtkitError `INVALID_ARGUMENT` for empty XML; VirtError when libvirt rejects it (e.g. `VIR_ERR_XML_ERROR`, or `VIR_ERR_OPERATION_FAILED` for a duplicate name).
    */
   async definePool(xml: string): Promise<StoragePool> {
-    if (typeof xml !== 'string' || !xml.trim()) throw invalid('pool XML must be a non-empty string');
+    argString('xml', xml, { nonBlank: true });
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolDefineXML(xml, 0)));
   }
   /** Creates and starts a transient pool from XML. */
   async createPool(xml: string): Promise<StoragePool> {
-    if (typeof xml !== 'string' || !xml.trim()) throw invalid('pool XML must be a non-empty string');
+    argString('xml', xml, { nonBlank: true });
     return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolCreateXML(xml, 0)));
   }
   /**
@@ -299,7 +410,10 @@ export class Connection extends EventEmitter {
    * with another path it is refused (ALREADY_EXISTS). On failure, what this call made is removed.
    */
   async createDirPool(name: string, path: string, opts: { autostart?: boolean } = {}): Promise<StoragePool> {
-    checkName('pool', name);
+    checkName('pool', name, 'name');
+    argString('path', path, { nonEmpty: true });
+    argOptions('opts', opts);
+    argOptBool('opts.autostart', opts.autostart);
     const xml = dirPoolXml(name, path);
     const existing = await this.findPool(name);
     if (existing) {
@@ -323,7 +437,7 @@ export class Connection extends EventEmitter {
   }
   /** The volume at `path` in any pool. */
   async volumeByPath(path: string): Promise<Volume> {
-    if (typeof path !== 'string' || !path) throw invalid('path must be a non-empty string');
+    argString('path', path, { nonEmpty: true });
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByPath(path)));
   }
   /**
@@ -331,7 +445,7 @@ export class Connection extends EventEmitter {
    * @throws VirtkitError `INVALID_ARGUMENT` for an empty key; VirtError `VIR_ERR_NO_STORAGE_VOL` when there is none.
    */
   async volumeByKey(key: string): Promise<Volume> {
-    if (typeof key !== 'string' || !key) throw invalid('key must be a non-empty string');
+    argString('key', key, { nonEmpty: true });
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByKey(key)));
   }
 

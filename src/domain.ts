@@ -6,9 +6,12 @@ import { Core, sleep } from './core.js';
 import { C, domainStates, runningReasons, shutoffReasons, pausedReasons } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { checkName } from './names.js';
+import { argBool, argEnum, argNullableString, argOptBool, argOptEnum, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
 
 /** Domain state, as libvirt's virDomainState without the prefix, lower-case. */
 export type DomainState = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
+const TEXT_KINDS = ['title', 'description'] as const;
+const DOMAIN_STATES: readonly DomainState[] = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'];
 
 import { VIRTKIT_NS } from './xml/metadata.js';
 export { VIRTKIT_NS };
@@ -33,7 +36,7 @@ export interface DomainInfo {
   /** Number of virtual CPUs. */
   vcpus: number;
   /** CPU time used, in nanoseconds. */
-  cpuTimeNs: number;
+  cpuTimeNs: bigint;
 }
 
 /** Options of {@link Domain.undefine}: what to remove along with the definition. */
@@ -58,6 +61,15 @@ export class Domain {
   constructor(core: Core, n: NativeDomain) {
     this.#core = core;
     this.#n = n;
+  }
+
+  // This connection changes the domain: the lookup cache must not answer for it meanwhile.
+  #forget(): void {
+    try {
+      this.#core.domains.drop(this.#n.getName(), this.#n.getUUIDString());
+    } catch {
+      /* freed */
+    }
   }
 
   /** The domain's name (cached by libvirt at lookup; a rename updates it). */
@@ -109,7 +121,11 @@ export class Domain {
   }
 
   /** The domain XML. `inactive`: the persistent config; `secure`: include secrets; `migratable`: portable form. */
-  xml(opts: { inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): Promise<string> {
+  async xml(opts: { inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): Promise<string> {
+    argOptions('opts', opts);
+    argOptBool('opts.inactive', opts.inactive);
+    argOptBool('opts.secure', opts.secure);
+    argOptBool('opts.migratable', opts.migratable);
     const flags =
       (opts.inactive ? C.VIR_DOMAIN_XML_INACTIVE : 0) |
       (opts.secure ? C.VIR_DOMAIN_XML_SECURE : 0) |
@@ -127,13 +143,17 @@ export class Domain {
 
   /** Starts a defined domain. A virtkit template is refused with IS_TEMPLATE. */
   async start(opts: { paused?: boolean; autodestroy?: boolean; forceBoot?: boolean } = {}): Promise<void> {
+    argOptions('opts', opts);
+    argOptBool('opts.paused', opts.paused);
+    argOptBool('opts.autodestroy', opts.autodestroy);
+    argOptBool('opts.forceBoot', opts.forceBoot);
     if (await this.isTemplate())
       throw new VirtkitError('IS_TEMPLATE', `'${this.name}' is a virtkit template and cannot be started; deploy a clone from it`);
     const flags =
       (opts.paused ? C.VIR_DOMAIN_START_PAUSED : 0) |
       (opts.autodestroy ? C.VIR_DOMAIN_START_AUTODESTROY : 0) |
       (opts.forceBoot ? C.VIR_DOMAIN_START_FORCE_BOOT : 0);
-    await this.#core.call(() => this.#n.create(flags));
+    await this.#core.call(() => this.#n.create(flags), { long: true });
   }
 
   /**
@@ -141,20 +161,30 @@ export class Domain {
    * off, or rejects with TIMEOUT after `timeoutMs` (default 60 s); `signal` aborts the wait.
    */
   async shutdown(opts: { wait?: boolean; timeoutMs?: number; mode?: 'acpi' | 'agent' | 'default'; signal?: AbortSignal } = {}): Promise<void> {
-    const flags = opts.mode === 'acpi' ? C.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN : opts.mode === 'agent' ? C.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT : 0;
+    argOptions('opts', opts);
+    const mode = argOptEnum('opts.mode', opts.mode, ['acpi', 'agent', 'default'] as const);
+    const wait = argOptBool('opts.wait', opts.wait);
+    const timeoutMs = argOptTimeout('opts.timeoutMs', opts.timeoutMs, 60_000);
+    const signal = argOptSignal('opts.signal', opts.signal);
+    const flags = mode === 'acpi' ? C.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN : mode === 'agent' ? C.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT : 0;
     await this.#core.call(() => this.#n.shutdown(flags));
-    if (opts.wait) await this.waitForState('shutoff', { timeoutMs: opts.timeoutMs ?? 60_000, signal: opts.signal });
+    if (wait) await this.waitForState('shutoff', { timeoutMs, ...(signal ? { signal } : {}) });
   }
 
   /** Resolves when the domain reaches `state`; rejects with TIMEOUT or ABORTED. */
   async waitForState(state: DomainState, opts: { timeoutMs?: number; signal?: AbortSignal; intervalMs?: number } = {}): Promise<void> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    argEnum('state', state, DOMAIN_STATES);
+    argOptions('opts', opts);
+    const timeoutMs = argOptTimeout('opts.timeoutMs', opts.timeoutMs, 60_000);
+    const intervalMs = argOptTimeout('opts.intervalMs', opts.intervalMs, 200, { min: 1, max: 60_000 });
+    const signal = argOptSignal('opts.signal', opts.signal);
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.state();
       if (s.state === state) return;
       if (Date.now() >= deadline)
         throw new VirtkitError('TIMEOUT', `'${this.name}' did not reach state '${state}' in time (it is '${s.state}')`);
-      await sleep(opts.intervalMs ?? 200, opts.signal);
+      await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())), signal);
     }
   }
 
@@ -166,7 +196,10 @@ export class Domain {
     return this.#core.call(() => this.#n.reboot(0));
   }
   /** Powers the domain off at once. `graceful`: give QEMU time to flush (no SIGKILL). */
-  destroy(opts: { graceful?: boolean } = {}): Promise<void> {
+  async destroy(opts: { graceful?: boolean } = {}): Promise<void> {
+    argOptions('opts', opts);
+    argOptBool('opts.graceful', opts.graceful);
+    this.#forget();
     return this.#core.call(() => this.#n.destroy(opts.graceful ? C.VIR_DOMAIN_DESTROY_GRACEFUL : 0));
   }
   /**
@@ -190,6 +223,8 @@ export class Domain {
    * Only the flags that apply are sent, so drivers without NVRAM/TPM support still work.
    */
   async undefine(opts: UndefineOptions = {}): Promise<void> {
+    argOptions('opts', opts);
+    for (const k of ['nvram', 'managedSave', 'snapshotsMetadata', 'tpm'] as const) argOptBool(`opts.${k}`, opts[k]);
     const xml = await this.xml({ inactive: true });
     const doc = new DOMParser().parseFromString(xml, 'text/xml');
     const has = (tag: string) => doc.getElementsByTagName(tag).length > 0;
@@ -199,13 +234,16 @@ export class Domain {
     if (opts.managedSave !== false && (await this.hasManagedSaveImage().catch(() => false))) flags |= C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
     if (opts.snapshotsMetadata !== false && (await this.snapshots().catch(() => [])).length > 0)
       flags |= C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    this.#forget();
     await this.#core.call(() => this.#n.undefine(flags));
   }
 
   /** Renames a shut-off persistent domain. */
   async rename(newName: string): Promise<void> {
-    checkName('domain', newName);
+    checkName('domain', newName, 'newName');
+    this.#forget();
     await this.#core.call(() => this.#n.rename(newName, 0));
+    this.#core.domains.drop(newName);
     // Some drivers leave the handle's cached name stale: take a fresh handle by UUID.
     const uuid = this.uuid;
     this.#n = await this.#core.call(() => this.#core.native.domainLookupByUUIDString(uuid));
@@ -219,8 +257,8 @@ export class Domain {
    * Sets whether the domain starts when the libvirt daemon starts (persistent domains only).
    * @throws VirtkitError `INVALID_ARGUMENT` when `on` is not a boolean; VirtError when the domain is transient.
    */
-  setAutostart(on: boolean): Promise<void> {
-    if (typeof on !== 'boolean') return Promise.reject(invalid('setAutostart takes a boolean'));
+  async setAutostart(on: boolean): Promise<void> {
+    argBool('on', on);
     return this.#core.call(() => this.#n.setAutostart(on));
   }
 
@@ -229,6 +267,9 @@ export class Domain {
    * `live`: read the running config rather than the persistent one.
    */
   async metadata(ns: string, opts: { live?: boolean } = {}): Promise<string | undefined> {
+    argString('ns', ns, { nonEmpty: true });
+    argOptions('opts', opts);
+    argOptBool('opts.live', opts.live);
     try {
       return await this.#core.call(() =>
         this.#n.getMetadata(C.VIR_DOMAIN_METADATA_ELEMENT, ns, opts.live ? C.VIR_DOMAIN_AFFECT_LIVE : C.VIR_DOMAIN_AFFECT_CONFIG),
@@ -244,7 +285,10 @@ export class Domain {
    * `prefix`. Affects the persistent config, and the live one too when the domain runs.
    */
   async setMetadata(ns: string, prefix: string, xml: string | null): Promise<void> {
-    if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) throw invalid(`metadata prefix '${prefix}' is not an XML name`);
+    argString('ns', ns, { nonEmpty: true });
+    argString('prefix', prefix);
+    if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) throw invalid(`metadata prefix '${prefix}' is not an XML name`, { argument: 'prefix' });
+    argNullableString('xml', xml);
     const live = await this.isActive();
     const flags = C.VIR_DOMAIN_AFFECT_CONFIG | (live ? C.VIR_DOMAIN_AFFECT_LIVE : 0);
     await this.#core.call(() => this.#n.setMetadata(C.VIR_DOMAIN_METADATA_ELEMENT, xml, xml === null ? null : prefix, ns, flags));
@@ -252,6 +296,7 @@ export class Domain {
 
   /** Title or description (the plain-text metadata). */
   async text(kind: 'title' | 'description'): Promise<string | undefined> {
+    argEnum('kind', kind, TEXT_KINDS);
     const type = kind === 'title' ? C.VIR_DOMAIN_METADATA_TITLE : C.VIR_DOMAIN_METADATA_DESCRIPTION;
     try {
       return await this.#core.call(() => this.#n.getMetadata(type, null, C.VIR_DOMAIN_AFFECT_CONFIG));
@@ -262,6 +307,8 @@ export class Domain {
   }
   /** Sets the title or description in the persistent config; `null` removes it. */
   async setText(kind: 'title' | 'description', value: string | null): Promise<void> {
+    argEnum('kind', kind, TEXT_KINDS);
+    argNullableString('value', value);
     const type = kind === 'title' ? C.VIR_DOMAIN_METADATA_TITLE : C.VIR_DOMAIN_METADATA_DESCRIPTION;
     await this.#core.call(() => this.#n.setMetadata(type, value, null, null, C.VIR_DOMAIN_AFFECT_CONFIG));
   }
@@ -269,15 +316,20 @@ export class Domain {
   // ---- snapshots (addressed by name) ----
 
   /** Creates a snapshot from snapshot XML, or from a name and description; returns its name. */
-  createSnapshot(spec: string | { name?: string; description?: string; diskOnly?: boolean; atomic?: boolean }): Promise<string> {
+  async createSnapshot(spec: string | { name?: string; description?: string; diskOnly?: boolean; atomic?: boolean }): Promise<string> {
     let xml: string;
     let flags = 0;
-    if (typeof spec === 'string') xml = spec;
+    if (typeof spec === 'string') xml = argString('spec', spec, { nonBlank: true });
     else {
+      if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+        throw invalid(`spec must be snapshot XML or an options object (got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec})`, { argument: 'spec' });
+      argOptString('spec.description', spec.description);
+      argOptBool('spec.diskOnly', spec.diskOnly);
+      argOptBool('spec.atomic', spec.atomic);
       const doc = new DOMParser().parseFromString('<domainsnapshot/>', 'text/xml');
       const root = doc.documentElement!;
       if (spec.name !== undefined) {
-        checkName('snapshot', spec.name);
+        checkName('snapshot', spec.name, 'spec.name');
         const n = doc.createElement('name');
         n.appendChild(doc.createTextNode(spec.name));
         root.appendChild(n);
@@ -309,7 +361,8 @@ export class Domain {
    * The XML of the snapshot `name`.
    * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
    */
-  snapshotXml(name: string): Promise<string> {
+  async snapshotXml(name: string): Promise<string> {
+    argString('name', name, { nonEmpty: true });
     return this.#core.call(() => this.#n.snapshotGetXMLDesc(name, 0));
   }
   /**
@@ -317,6 +370,7 @@ export class Domain {
    * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
    */
   async revertToSnapshot(name: string): Promise<void> {
+    argString('name', name, { nonEmpty: true });
     await this.#core.call(() => this.#n.revertToSnapshot(name, 0));
   }
   /**
@@ -324,6 +378,9 @@ export class Domain {
    * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
    */
   async deleteSnapshot(name: string, opts: { children?: boolean } = {}): Promise<void> {
+    argString('name', name, { nonEmpty: true });
+    argOptions('opts', opts);
+    argOptBool('opts.children', opts.children);
     await this.#core.call(() => this.#n.snapshotDelete(name, opts.children ? C.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0));
   }
 

@@ -75,7 +75,7 @@ export class GuestfsError extends Error {
 
 interface NativeRejection {
   message: string;
-  native?: 'virt' | 'guestfs' | 'usage';
+  native?: 'virt' | 'guestfs' | 'usage' | 'invalid';
   virCode?: number;
   virDomain?: number;
   virLevel?: number;
@@ -90,13 +90,14 @@ export function fromNative(e: unknown): Error {
     if (n.native === 'virt') return new VirtError(n.message, n.virCode ?? 1, n.virDomain ?? 0, n.virLevel ?? 2);
     if (n.native === 'guestfs') return new GuestfsError(n.message, n.errno ?? 0);
     if (n.native === 'usage') return new VirtkitError('NATIVE_USAGE', n.message, { cause: e });
+    if (n.native === 'invalid') return new VirtkitError('INVALID_ARGUMENT', n.message, { cause: e });
   }
   return e instanceof Error ? e : new Error(String(e));
 }
 
 /**
  * Runs a native call and rethrows its failure as a typed error whose stack is the caller's
- * (a rejection made on a libuv worker has no useful JS stack of its own).
+ * (a rejection made on a native call thread has no useful JS stack of its own).
  */
 export async function callNative<T>(fn: () => Promise<T> | T): Promise<T> {
   const site: { stack?: string } = {};

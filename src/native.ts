@@ -7,8 +7,11 @@ import { existsSync } from 'node:fs';
 import { VirtkitError } from './errors.js';
 
 export interface NativeConnect {
-  open(uri: string | null, flags: number, channels: number): Promise<void>;
+  /** Resolves with the number of domain event callbacks registered (0: no events from this driver). */
+  open(uri: string | null, flags: number, channels: number): Promise<number>;
   close(): Promise<number>;
+  /** Shuts the sockets of every channel (no RPC): calls blocked on a hung daemon fail now. */
+  abort(): void;
   isOpen(): boolean;
   isAlive(): boolean;
   getURI(): Promise<string>;
@@ -21,6 +24,8 @@ export interface NativeConnect {
   nodeGetInfo(): Promise<{ model: string; memoryKiB: number; cpus: number; mhz: number; nodes: number; sockets: number; cores: number; threads: number }>;
   listAllDomains(flags: number): Promise<NativeDomain[]>;
   domainLookupByName(name: string): Promise<NativeDomain>;
+  /** Lookup and getInfo fused in one native job. */
+  domainLookupByNameInfo(name: string): Promise<[NativeDomain, Awaited<ReturnType<NativeDomain['getInfo']>>]>;
   domainLookupByUUIDString(uuid: string): Promise<NativeDomain>;
   domainLookupByID(id: number): Promise<NativeDomain>;
   domainDefineXML(xml: string, flags: number): Promise<NativeDomain>;
@@ -47,13 +52,15 @@ export interface NativeEvent {
 
 export interface NativeDomain {
   free(): void;
+  /** Another wrapper of the same libvirt object, with its own reference (no RPC). */
+  dup(): NativeDomain;
   getName(): string;
   getUUIDString(): string;
   getID(): Promise<number>;
   isActive(): Promise<boolean>;
   isPersistent(): Promise<boolean>;
   hasManagedSaveImage(): Promise<boolean>;
-  getInfo(): Promise<{ state: number; maxMemKiB: number; memoryKiB: number; vcpus: number; cpuTimeNs: number }>;
+  getInfo(): Promise<{ state: number; maxMemKiB: number; memoryKiB: number; vcpus: number; cpuTimeNs: bigint }>;
   getState(): Promise<{ state: number; reason: number }>;
   getXMLDesc(flags: number): Promise<string>;
   create(flags: number): Promise<void>;
@@ -114,6 +121,8 @@ export interface NativeStorageVol {
 export interface NativeAddon {
   Connect: new () => NativeConnect;
   libvirtVersion: number;
+  /** virtkit's own call threads (never libuv's pool). */
+  poolStats(): { threads: number; idle: number; queued: number };
   // The libguestfs part is typed in src/guest/native.ts.
   [key: string]: unknown;
 }
@@ -127,11 +136,6 @@ function packageRoot(): string {
   }
   throw new Error('virtkit: cannot find the package root (binding.gyp)');
 }
-
-// libguestfs launches hold a libuv worker for 10-25 s each and libvirt calls pipeline on one
-// socket: the default pool of 4 threads starves both. Raised only when the program did not choose,
-// and only effective before the pool's first use (hence at import).
-if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '16';
 
 let addon: NativeAddon | undefined;
 

@@ -6,6 +6,7 @@ import { Core, sleep, abortError } from './core.js';
 import { C, poolStates } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { checkName } from './names.js';
+import { SAFE_UINT, argBool, argInt, argOptBool, argOptInt, argOptEnum, argOptFunction, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
 import { VolumeXml, volumeXml } from './xml/volume.js';
 
 /** A volume image format: 'qcow2', 'raw', or another format libvirt knows (e.g. 'vmdk'). */
@@ -106,12 +107,16 @@ export class StoragePool {
     return { state, capacity: i.capacity, allocation: i.allocation, available: i.available };
   }
   /** The pool XML; `inactive`: the persistent config rather than the live one. */
-  xml(opts: { inactive?: boolean } = {}): Promise<string> {
+  async xml(opts: { inactive?: boolean } = {}): Promise<string> {
+    argOptions('opts', opts);
+    argOptBool('opts.inactive', opts.inactive);
     return this.#core.call(() => this.#n.getXMLDesc(opts.inactive ? C.VIR_STORAGE_XML_INACTIVE : 0));
   }
   /** Builds the pool's backing storage (for a dir pool: creates the directory). */
-  build(opts: { overwrite?: boolean } = {}): Promise<void> {
-    return this.#core.call(() => this.#n.build(opts.overwrite ? C.VIR_STORAGE_POOL_BUILD_OVERWRITE : 0));
+  async build(opts: { overwrite?: boolean } = {}): Promise<void> {
+    argOptions('opts', opts);
+    argOptBool('opts.overwrite', opts.overwrite);
+    return this.#core.call(() => this.#n.build(opts.overwrite ? C.VIR_STORAGE_POOL_BUILD_OVERWRITE : 0), { long: true });
   }
   /**
    * Starts (activates) a defined pool.
@@ -144,7 +149,8 @@ export class StoragePool {
     return this.#core.call(() => this.#n.getAutostart());
   }
   /** Sets whether the pool starts when the libvirt daemon starts (persistent pools only). */
-  setAutostart(on: boolean): Promise<void> {
+  async setAutostart(on: boolean): Promise<void> {
+    argBool('on', on);
     return this.#core.call(() => this.#n.setAutostart(on));
   }
 
@@ -158,7 +164,7 @@ export class StoragePool {
   }
   /** The volume called `name`; rejects with VirtError VIR_ERR_NO_STORAGE_VOL when there is none. */
   async volume(name: string): Promise<Volume> {
-    checkName('volume', name);
+    checkName('volume', name, 'name');
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByName(name)));
   }
   /** The volume called `name`, or undefined. */
@@ -175,7 +181,7 @@ export class StoragePool {
   async createVolume(spec: string | CreateVolumeOptions): Promise<Volume> {
     let xml: string;
     let flags = 0;
-    if (typeof spec === 'string') xml = spec;
+    if (typeof spec === 'string') xml = argString('spec', spec, { nonBlank: true });
     else {
       xml = await this.#volumeXmlFor(spec);
       if (spec.preallocateMetadata) flags |= C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA;
@@ -184,8 +190,18 @@ export class StoragePool {
   }
 
   async #volumeXmlFor(spec: CreateVolumeOptions): Promise<string> {
-    if (!spec || typeof spec !== 'object') throw invalid('createVolume takes volume XML or an options object');
-    checkName('volume', spec.name);
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw invalid('createVolume takes volume XML or an options object', { argument: 'spec' });
+    checkName('volume', spec.name, 'spec.name');
+    argOptString('spec.format', spec.format, { nonEmpty: true });
+    argOptInt('spec.capacity', spec.capacity, SAFE_UINT);
+    argOptInt('spec.allocation', spec.allocation, SAFE_UINT);
+    argOptEnum('spec.compat', spec.compat, ['0.10', '1.1'] as const);
+    argOptBool('spec.preallocateMetadata', spec.preallocateMetadata);
+    if (spec.backing !== undefined && !(spec.backing instanceof Volume)) {
+      argOptions('spec.backing', spec.backing);
+      argString('spec.backing.path', spec.backing.path, { nonEmpty: true });
+      argString('spec.backing.format', spec.backing.format, { nonEmpty: true });
+    }
     const format = spec.format ?? (spec.backing ? 'qcow2' : 'raw');
     let backing: { path: string; format: string } | undefined;
     let capacity = spec.capacity;
@@ -229,8 +245,13 @@ export class StoragePool {
    * flattened). Progress comes from the target's growing allocation.
    */
   async copyVolume(source: Volume, opts: CopyOptions): Promise<Volume> {
-    checkName('volume', opts?.name);
-    if (!(source instanceof Volume)) throw invalid('copyVolume: source must be a Volume');
+    if (!(source instanceof Volume)) throw invalid('copyVolume: source must be a Volume', { argument: 'source' });
+    argOptions('opts', opts);
+    checkName('volume', opts.name, 'opts.name');
+    argOptString('opts.format', opts.format, { nonEmpty: true });
+    argOptFunction('opts.onProgress', opts.onProgress);
+    argOptSignal('opts.signal', opts.signal);
+    argOptTimeout('opts.progressIntervalMs', opts.progressIntervalMs, 250, { min: 1 });
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const sx = new VolumeXml(await source.xml());
     const [srcInfo] = await Promise.all([source.info()]);
@@ -239,7 +260,7 @@ export class StoragePool {
     if (await this.findVolume(opts.name)) throw new VirtkitError('ALREADY_EXISTS', `volume '${opts.name}' already exists in pool '${this.name}'`);
     const total = srcInfo.allocation;
     let done = false;
-    const copy = this.#core.call(() => this.#n.storageVolCreateXMLFrom(xml, source.nativeHandle, 0));
+    const copy = this.#core.call(() => this.#n.storageVolCreateXMLFrom(xml, source.nativeHandle, 0), { long: true });
     copy.then(() => (done = true), () => (done = true));
     const poll = (async () => {
       if (!opts.onProgress) return;
@@ -332,11 +353,14 @@ export class Volume {
   /** Overwrites the data with zeroes (libvirt's default algorithm). Guarded like delete(). */
   async wipe(): Promise<void> {
     await this.#guardBacking('wipe');
-    await this.#core.call(() => this.#n.wipe(0));
+    await this.#core.call(() => this.#n.wipe(0), { long: true });
   }
   /** Sets the capacity in bytes. Shrinking needs `shrink: true`. Guarded like delete(). */
   async resize(capacity: number, opts: { allocate?: boolean; shrink?: boolean } = {}): Promise<void> {
-    if (!Number.isSafeInteger(capacity) || capacity <= 0) throw invalid('capacity must be a positive integer of bytes');
+    argInt('capacity', capacity, { min: 1, max: SAFE_UINT.max });
+    argOptions('opts', opts);
+    argOptBool('opts.allocate', opts.allocate);
+    argOptBool('opts.shrink', opts.shrink);
     await this.#guardBacking('resize');
     const flags = (opts.allocate ? C.VIR_STORAGE_VOL_RESIZE_ALLOCATE : 0) | (opts.shrink ? C.VIR_STORAGE_VOL_RESIZE_SHRINK : 0);
     await this.#core.call(() => this.#n.resize(capacity, flags));
@@ -381,7 +405,8 @@ export class Volume {
   }
 
   /** Full copy of this volume into `pool` (see StoragePool.copyVolume). */
-  copyTo(pool: StoragePool, opts: CopyOptions): Promise<Volume> {
+  async copyTo(pool: StoragePool, opts: CopyOptions): Promise<Volume> {
+    if (!(pool instanceof StoragePool)) throw invalid('copyTo: pool must be a StoragePool', { argument: 'pool' });
     return pool.copyVolume(this, opts);
   }
 

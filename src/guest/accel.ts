@@ -17,7 +17,7 @@ export function resolveAccel(option?: string, env: NodeJS.ProcessEnv = process.e
   const fromEnv = env['VIRTKIT_ACCEL']?.trim().toLowerCase() || undefined;
   const v = option ?? fromEnv ?? 'auto';
   if (!ACCELS.includes(v)) {
-    throw invalid(`accel must be 'auto', 'kvm' or 'tcg'${option === undefined ? ' (from VIRTKIT_ACCEL)' : ''}, got '${v}'`, { accel: v });
+    throw invalid(`accel must be 'auto', 'kvm' or 'tcg'${option === undefined ? ' (from VIRTKIT_ACCEL)' : ''}, got '${v}'`, { argument: 'accel', accel: v });
   }
   return v as Accel;
 }

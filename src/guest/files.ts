@@ -1,5 +1,10 @@
 // Typed camelCase wrappers over the native call table. Argument order follows Node's fs where the
 // two differ (chmod(path, mode), chown(path, uid, gid)); `call()` keeps libguestfs' own order.
+// Every wrapper is async, so a refused argument is a rejected promise: Guest.invoke checks each
+// argument against libguestfs' C signature (./check.ts); wrappers that rename a parameter or take
+// an enum check it here first, under their own names.
+import { argBool, argBytes, argEnum, argOptBool, argOptEnum, argOptions, argString } from '../args.js';
+import { checkGuestfsArgs } from './check.js';
 
 /** lstat/stat result (libguestfs statns). Times are seconds + nanoseconds since the epoch. */
 export interface GuestStat {
@@ -92,8 +97,10 @@ export interface MkfsOptions {
 }
 
 type Data = string | Uint8Array;
-const buf = (d: Data): Buffer | string => (typeof d === 'string' ? d : Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The fields of an options object that are set; null, arrays and primitives are refused, naming `name`. */
+const defined = <T extends object>(name: string, o: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries(argOptions(name, o)).filter(([, v]) => v !== undefined)) as Partial<T>;
+const COMPRESS = ['gzip', 'bzip2', 'xz', 'lzop', 'compress'] as const;
 
 /**
  * The typed libguestfs calls of a {@link Guest} (files, devices, mounting, Augeas, commands).
@@ -123,90 +130,101 @@ export abstract class GuestFiles {
    * Block devices of the appliance, one per drive added, e.g. ['/dev/sda'].
    * @throws GuestfsError when libguestfs fails.
    */
-  listDevices() {
+  async listDevices() {
     return this.#list('list_devices');
   }
   /** Partitions on all devices, e.g. ['/dev/sda1', '/dev/sda2']. */
-  listPartitions() {
+  async listPartitions() {
     return this.#list('list_partitions');
   }
   /** device -> filesystem type ('ext4', 'swap', 'unknown', ...). */
-  listFilesystems() {
+  async listFilesystems() {
     return this.invoke('list_filesystems') as Promise<Record<string, string>>;
   }
   /** LVM logical volumes, as device paths like '/dev/vg/lv'. */
-  lvs() {
+  async lvs() {
     return this.#list('lvs');
   }
   /** LVM volume group names. */
-  vgs() {
+  async vgs() {
     return this.#list('vgs');
   }
   /** LVM physical volumes, as device paths. */
-  pvs() {
+  async pvs() {
     return this.#list('pvs');
   }
   /**
    * Renames an LVM volume group.
    * @throws GuestfsError when the volume group does not exist or the rename fails.
    */
-  vgrename(volgroup: string, newVolgroup: string) {
+  async vgrename(volgroup: string, newVolgroup: string) {
+    checkGuestfsArgs('vgrename', [volgroup, newVolgroup], { newvolgroup: 'newVolgroup' });
     return this.#void('vgrename', volgroup, newVolgroup);
   }
   /** Creates one partition covering the whole device, with a new partition table of `parttype` (default 'mbr'). Destroys what was there. */
-  partDisk(device: string, parttype: 'mbr' | 'gpt' | (string & {}) = 'mbr') {
+  async partDisk(device: string, parttype: 'mbr' | 'gpt' | (string & {}) = 'mbr') {
     return this.#void('part_disk', device, parttype);
   }
   /** Writes a new, empty partition table of `parttype` ('mbr' or 'gpt') on the device. Destroys what was there. */
-  partInit(device: string, parttype: 'mbr' | 'gpt' | (string & {})) {
+  async partInit(device: string, parttype: 'mbr' | 'gpt' | (string & {})) {
     return this.#void('part_init', device, parttype);
   }
   /** prlogex: 'p' (primary), 'l' (logical) or 'e' (extended); sectors are inclusive, -1 end = to the end. */
-  partAdd(device: string, prlogex: 'p' | 'l' | 'e' | 'primary' | 'logical' | 'extended', startSector: number, endSector: number) {
+  async partAdd(device: string, prlogex: 'p' | 'l' | 'e' | 'primary' | 'logical' | 'extended', startSector: number, endSector: number) {
+    argEnum('prlogex', prlogex, ['p', 'l', 'e', 'primary', 'logical', 'extended'] as const);
+    checkGuestfsArgs('part_add', [device, prlogex, startSector, endSector], { startsect: 'startSector', endsect: 'endSector' });
     return this.#void('part_add', device, prlogex, startSector, endSector);
   }
   /**
    * Creates a file system of type `fstype` (e.g. 'ext4', 'xfs', 'vfat') on `device`.
    * @throws GuestfsError when mkfs fails (unknown type, device in use).
    */
-  mkfs(fstype: string, device: string, opts: MkfsOptions = {}) {
-    return this.#void('mkfs', fstype, device, defined(opts));
+  async mkfs(fstype: string, device: string, opts: MkfsOptions = {}) {
+    const optargs = defined('opts', opts);
+    checkGuestfsArgs('mkfs', [fstype, device, optargs], { optargs: 'opts' });
+    return this.#void('mkfs', fstype, device, optargs);
   }
   /** File system type of a device or mountable, e.g. 'ext4'; '' when none is recognised. */
-  vfsType(mountable: string) {
+  async vfsType(mountable: string) {
     return this.#str('vfs_type', mountable);
   }
   /** File system UUID of a device or mountable; '' when it has none. */
-  vfsUuid(mountable: string) {
+  async vfsUuid(mountable: string) {
     return this.#str('vfs_uuid', mountable);
   }
   /** Alias of vfsUuid. */
-  getUuid(mountable: string) {
+  async getUuid(mountable: string) {
     return this.#str('vfs_uuid', mountable);
   }
   /** File system label of a device or mountable; '' when it has none. */
-  vfsLabel(mountable: string) {
+  async vfsLabel(mountable: string) {
     return this.#str('vfs_label', mountable);
   }
   /** Sets the file system label (ext2/3/4, xfs, btrfs, vfat, ntfs, swap...). */
-  setLabel(mountable: string, label: string) {
+  async setLabel(mountable: string, label: string) {
     return this.#void('set_label', mountable, label);
   }
   /** Sets the file system UUID of `device` (ext2/3/4, xfs, btrfs, swap). */
-  setUuid(device: string, uuid: string) {
+  async setUuid(device: string, uuid: string) {
     return this.#void('set_uuid', device, uuid);
   }
   /** Sets a new random file system UUID on `device`. */
-  setUuidRandom(device: string) {
+  async setUuidRandom(device: string) {
     return this.#void('set_uuid_random', device);
   }
   /** Size of a block device, in bytes. */
-  blockdevSize(device: string) {
+  async blockdevSize(device: string) {
     return this.#num('blockdev_getsize64', device);
   }
   /** Host-side (no launch needed): creates an image file. */
-  diskCreate(path: string, format: 'raw' | 'qcow2' | (string & {}), sizeBytes: number, o: DiskCreateOptions = {}) {
-    return this.#void('disk_create', path, format, sizeBytes, defined({ backingfile: o.backingFile, backingformat: o.backingFormat, preallocation: o.preallocation, compat: o.compat, clustersize: o.clusterSize }));
+  async diskCreate(path: string, format: 'raw' | 'qcow2' | (string & {}), sizeBytes: number, o: DiskCreateOptions = {}) {
+    argOptions('o', o);
+    argOptEnum('o.preallocation', o.preallocation, ['off', 'sparse', 'metadata', 'falloc', 'full'] as const);
+    const optargs = defined('o', { backingfile: o.backingFile, backingformat: o.backingFormat, preallocation: o.preallocation, compat: o.compat, clustersize: o.clusterSize });
+    checkGuestfsArgs('disk_create', [path, format, sizeBytes, optargs], {
+      filename: 'path', size: 'sizeBytes', optargs: 'o', 'optargs.backingfile': 'o.backingFile', 'optargs.backingformat': 'o.backingFormat', 'optargs.clustersize': 'o.clusterSize',
+    });
+    return this.#void('disk_create', path, format, sizeBytes, optargs);
   }
 
   // ---- mounting ----
@@ -214,271 +232,288 @@ export abstract class GuestFiles {
    * Mounts `mountable` read-write at `mountpoint` (default '/'; other mountpoints must exist in what is mounted already).
    * @throws GuestfsError when the mount fails.
    */
-  mount(mountable: string, mountpoint = '/') {
+  async mount(mountable: string, mountpoint = '/') {
     return this.#void('mount', mountable, mountpoint);
   }
   /** Mounts `mountable` read-only at `mountpoint` (default '/'). */
-  mountRo(mountable: string, mountpoint = '/') {
+  async mountRo(mountable: string, mountpoint = '/') {
     return this.#void('mount_ro', mountable, mountpoint);
   }
   /** Mounts `mountable` at `mountpoint` (default '/') with mount(8) `options`, e.g. 'ro,noexec'. */
-  mountOptions(options: string, mountable: string, mountpoint = '/') {
+  async mountOptions(options: string, mountable: string, mountpoint = '/') {
     return this.#void('mount_options', options, mountable, mountpoint);
   }
   /** Unmounts every mounted file system. */
-  umountAll() {
+  async umountAll() {
     return this.#void('umount_all');
   }
   /** device -> mountpoint of what is mounted now. */
-  mountpoints() {
+  async mountpoints() {
     return this.invoke('mountpoints') as Promise<Record<string, string>>;
   }
   /** Flushes the guest's file systems to the disk images. */
-  sync() {
+  async sync() {
     return this.#void('sync');
   }
   /** File system statistics of the file system holding `path`. */
-  statvfs(path: string) {
+  async statvfs(path: string) {
     return this.invoke('statvfs', path) as Promise<GuestStatvfs>;
   }
 
   // ---- reading ----
   /** Paths matching a shell glob pattern (e.g. '/etc/*.conf'), sorted; [] when none match. */
-  globExpand(pattern: string) {
+  async globExpand(pattern: string) {
     return this.#list('glob_expand', pattern);
   }
   /** Names in `directory` (not '.' or '..'), sorted. */
-  ls(directory: string) {
+  async ls(directory: string) {
     return this.#list('ls', directory);
   }
   /** Every path below directory, relative to it with a leading '/' (libguestfs' form: '/sub/file'). */
-  find(directory: string) {
+  async find(directory: string) {
     return this.#list('find', directory);
   }
   /**
    * stat(2) of `path`, following symlinks.
    * @throws GuestfsError when the path does not exist.
    */
-  stat(path: string) {
+  async stat(path: string) {
     return this.invoke('statns', path) as Promise<GuestStat>;
   }
   /**
    * lstat(2) of `path`: a symlink's own status.
    * @throws GuestfsError when the path does not exist.
    */
-  lstat(path: string) {
+  async lstat(path: string) {
     return this.invoke('lstatns', path) as Promise<GuestStat>;
   }
   /** True when `path` is a regular file (false when missing). Symlinks are not followed unless `followSymlinks` is true. */
-  isFile(path: string, o: { followSymlinks?: boolean } = {}) {
-    return this.#bool('is_file', path, defined({ followsymlinks: o.followSymlinks }));
+  async isFile(path: string, o: { followSymlinks?: boolean } = {}) {
+    argOptions('o', o);
+    argOptBool('o.followSymlinks', o.followSymlinks);
+    return this.#bool('is_file', path, defined('o', { followsymlinks: o.followSymlinks }));
   }
   /** True when `path` is a directory (false when missing). Symlinks are not followed unless `followSymlinks` is true. */
-  isDir(path: string, o: { followSymlinks?: boolean } = {}) {
-    return this.#bool('is_dir', path, defined({ followsymlinks: o.followSymlinks }));
+  async isDir(path: string, o: { followSymlinks?: boolean } = {}) {
+    argOptions('o', o);
+    argOptBool('o.followSymlinks', o.followSymlinks);
+    return this.#bool('is_dir', path, defined('o', { followsymlinks: o.followSymlinks }));
   }
   /** True when `path` is a symbolic link. */
-  isSymlink(path: string) {
+  async isSymlink(path: string) {
     return this.#bool('is_symlink', path);
   }
   /** True when `path` exists (any type). */
-  exists(path: string) {
+  async exists(path: string) {
     return this.#bool('exists', path);
   }
   /**
    * The whole file, as bytes.
    * @throws GuestfsError when the file does not exist or cannot be read.
    */
-  readFile(path: string) {
+  async readFile(path: string) {
     return this.invoke('read_file', path) as Promise<Buffer>;
   }
   /** The file as UTF-8 text. */
-  cat(path: string) {
+  async cat(path: string) {
     return this.#str('cat', path);
   }
   /** The file's lines as UTF-8 strings, without line endings. */
-  readLines(path: string) {
+  async readLines(path: string) {
     return this.#list('read_lines', path);
   }
   /** The target of a symbolic link, as stored. */
-  readlink(path: string) {
+  async readlink(path: string) {
     return this.#str('readlink', path);
   }
   /** The canonical absolute path, symlinks resolved. */
-  realpath(path: string) {
+  async realpath(path: string) {
     return this.#str('realpath', path);
   }
   /** Size of a file, in bytes. */
-  filesize(path: string) {
+  async filesize(path: string) {
     return this.#num('filesize', path);
   }
   /** Hex digest of a file, with `type` 'md5', 'sha1', 'sha256', 'sha512' (or another type libguestfs knows). */
-  checksum(type: 'md5' | 'sha1' | 'sha256' | 'sha512' | (string & {}), path: string) {
+  async checksum(type: 'md5' | 'sha1' | 'sha256' | 'sha512' | (string & {}), path: string) {
+    checkGuestfsArgs('checksum', [type, path], { csumtype: 'type' });
     return this.#str('checksum', type, path);
   }
 
   // ---- writing ----
   /** Creates or replaces the file with `data` (a string is written as UTF-8). */
-  write(path: string, data: Data) {
-    return this.#void('write', path, buf(data));
+  async write(path: string, data: Data) {
+    return this.#void('write', argString('path', path), argBytes('data', data));
   }
   /** Appends `data` to the file (a string is written as UTF-8). */
-  writeAppend(path: string, data: Data) {
-    return this.#void('write_append', path, buf(data));
+  async writeAppend(path: string, data: Data) {
+    return this.#void('write_append', argString('path', path), argBytes('data', data));
   }
   /** Host file -> guest path. Reports progress. */
-  upload(localPath: string, guestPath: string) {
+  async upload(localPath: string, guestPath: string) {
+    checkGuestfsArgs('upload', [localPath, guestPath], { filename: 'localPath', remotefilename: 'guestPath' });
     return this.#void('upload', localPath, guestPath);
   }
   /** Guest path -> host file. Reports progress. */
-  download(guestPath: string, localPath: string) {
+  async download(guestPath: string, localPath: string) {
+    checkGuestfsArgs('download', [guestPath, localPath], { remotefilename: 'guestPath', filename: 'localPath' });
     return this.#void('download', guestPath, localPath);
   }
   /**
    * Removes a file.
    * @throws GuestfsError when it does not exist or is a directory.
    */
-  rm(path: string) {
+  async rm(path: string) {
     return this.#void('rm', path);
   }
   /** Removes a file; no error when it does not exist. */
-  rmF(path: string) {
+  async rmF(path: string) {
     return this.#void('rm_f', path);
   }
   /** Removes a file or a directory tree, recursively; no error when it does not exist. */
-  rmRf(path: string) {
+  async rmRf(path: string) {
     return this.#void('rm_rf', path);
   }
   /** Removes an empty directory. */
-  rmdir(path: string) {
+  async rmdir(path: string) {
     return this.#void('rmdir', path);
   }
   /**
    * Creates a directory; its parent must exist.
    * @throws GuestfsError when it exists already or its parent is missing.
    */
-  mkdir(path: string) {
+  async mkdir(path: string) {
     return this.#void('mkdir', path);
   }
   /** Creates a directory and any missing parents; no error when it exists. */
-  mkdirP(path: string) {
+  async mkdirP(path: string) {
     return this.#void('mkdir_p', path);
   }
   /** Creates a directory with permission bits `mode` (e.g. 0o700), subject to the umask. */
-  mkdirMode(path: string, mode: number) {
+  async mkdirMode(path: string, mode: number) {
     return this.#void('mkdir_mode', path, mode);
   }
   /** Sets the permission bits of `path` (argument order as Node's fs.chmod). */
-  chmod(path: string, mode: number) {
+  async chmod(path: string, mode: number) {
     return this.#void('chmod', mode, path);
   }
   /** Sets owner and group of `path`, following symlinks (argument order as Node's fs.chown). */
-  chown(path: string, uid: number, gid: number) {
+  async chown(path: string, uid: number, gid: number) {
+    checkGuestfsArgs('chown', [uid, gid, path], { owner: 'uid', group: 'gid' });
     return this.#void('chown', uid, gid, path);
   }
   /** Sets owner and group of a symlink itself. */
-  lchown(path: string, uid: number, gid: number) {
+  async lchown(path: string, uid: number, gid: number) {
+    checkGuestfsArgs('lchown', [uid, gid, path], { owner: 'uid', group: 'gid' });
     return this.#void('lchown', uid, gid, path);
   }
   /** Symlink at linkname pointing to target (like fs.symlink(target, path)). */
-  lnS(target: string, linkname: string) {
+  async lnS(target: string, linkname: string) {
     return this.#void('ln_s', target, linkname);
   }
   /** Same, replacing linkname if it exists. */
-  lnSf(target: string, linkname: string) {
+  async lnSf(target: string, linkname: string) {
     return this.#void('ln_sf', target, linkname);
   }
   /** Creates a hard link `linkname` to `target`. */
-  ln(target: string, linkname: string) {
+  async ln(target: string, linkname: string) {
     return this.#void('ln', target, linkname);
   }
   /** Creates an empty file, or updates the timestamps of an existing one. */
-  touch(path: string) {
+  async touch(path: string) {
     return this.#void('touch', path);
   }
   /** To zero bytes, or to `size`. */
-  truncate(path: string, size?: number) {
+  async truncate(path: string, size?: number) {
     return (size === undefined ? this.#void('truncate', path) : this.#void('truncate_size', path, size));
   }
   /** Copies a file. */
-  cp(src: string, dest: string) {
+  async cp(src: string, dest: string) {
     return this.#void('cp', src, dest);
   }
   /** Copies a file or directory tree, preserving attributes (`cp -a`). */
-  cpA(src: string, dest: string) {
+  async cpA(src: string, dest: string) {
     return this.#void('cp_a', src, dest);
   }
   /** Copies a file or directory tree recursively (`cp -rP`). */
-  cpR(src: string, dest: string) {
+  async cpR(src: string, dest: string) {
     return this.#void('cp_r', src, dest);
   }
   /** Moves or renames a file or directory. */
-  mv(src: string, dest: string) {
+  async mv(src: string, dest: string) {
     return this.#void('mv', src, dest);
   }
   /** Creates `path` of `len` bytes, every byte `byte`. Reports progress. */
-  fill(path: string, len: number, byte = 0) {
+  async fill(path: string, len: number, byte = 0) {
+    checkGuestfsArgs('fill', [byte, len, path], { c: 'byte' });
     return this.#void('fill', byte, len, path);
   }
   /** Unpacks a host tar file into a guest directory. */
-  tarIn(tarfile: string, directory: string, o: { compress?: 'gzip' | 'bzip2' | 'xz' | 'lzop' | 'compress' } = {}) {
-    return this.#void('tar_in', tarfile, directory, defined(o));
+  async tarIn(tarfile: string, directory: string, o: { compress?: 'gzip' | 'bzip2' | 'xz' | 'lzop' | 'compress' } = {}) {
+    argOptions('o', o);
+    argOptEnum('o.compress', o.compress, COMPRESS);
+    return this.#void('tar_in', tarfile, directory, defined('o', o));
   }
   /** Packs a guest directory into a host tar file. */
-  tarOut(directory: string, tarfile: string, o: { compress?: 'gzip' | 'bzip2' | 'xz' | 'lzop' | 'compress'; numericOwner?: boolean } = {}) {
-    return this.#void('tar_out', directory, tarfile, defined({ compress: o.compress, numericowner: o.numericOwner }));
+  async tarOut(directory: string, tarfile: string, o: { compress?: 'gzip' | 'bzip2' | 'xz' | 'lzop' | 'compress'; numericOwner?: boolean } = {}) {
+    argOptions('o', o);
+    argOptEnum('o.compress', o.compress, COMPRESS);
+    argOptBool('o.numericOwner', o.numericOwner);
+    return this.#void('tar_out', directory, tarfile, defined('o', { compress: o.compress, numericowner: o.numericOwner }));
   }
 
   // ---- Augeas (paths like /files/etc/hosts/1/ipaddr) ----
   /** flags: AUG_* bits (e.g. 32 = no autoload; then augLoad). */
-  augInit(root = '/', flags = 0) {
+  async augInit(root = '/', flags = 0) {
     return this.#void('aug_init', root, flags);
   }
   /** Loads (or reloads) files into the Augeas tree, after {@link augInit} with the no-autoload flag. */
-  augLoad() {
+  async augLoad() {
     return this.#void('aug_load');
   }
   /**
    * The value of one Augeas node.
    * @throws GuestfsError when the path matches no node or more than one.
    */
-  augGet(augpath: string) {
+  async augGet(augpath: string) {
     return this.#str('aug_get', augpath);
   }
   /** Sets the value of an Augeas node, creating it if needed (written on {@link augSave}). */
-  augSet(augpath: string, value: string) {
+  async augSet(augpath: string, value: string) {
+    checkGuestfsArgs('aug_set', [augpath, value], { val: 'value' });
     return this.#void('aug_set', augpath, value);
   }
   /** Returns how many nodes were removed. */
-  augRm(augpath: string) {
+  async augRm(augpath: string) {
     return this.#num('aug_rm', augpath);
   }
   /** Writes changes made in the Augeas tree back to the files. */
-  augSave() {
+  async augSave() {
     return this.#void('aug_save');
   }
   /** Augeas paths of the nodes matching a path expression. */
-  augMatch(augpath: string) {
+  async augMatch(augpath: string) {
     return this.#list('aug_match', augpath);
   }
   /** Augeas paths of the children of the node(s) matching `augpath`. */
-  augLs(augpath: string) {
+  async augLs(augpath: string) {
     return this.#list('aug_ls', augpath);
   }
   /** Inserts a sibling node `label` before (true) or after (false) the single node matching `augpath`. */
-  augInsert(augpath: string, label: string, before: boolean) {
+  async augInsert(augpath: string, label: string, before: boolean) {
+    argBool('before', before);
     return this.#void('aug_insert', augpath, label, before);
   }
   /** Sets an Augeas node's value to NULL (keeping the node). */
-  augClear(augpath: string) {
+  async augClear(augpath: string) {
     return this.#void('aug_clear', augpath);
   }
   /** Defines an Augeas variable `name` as path expression `expr` (null undefines it); resolves with the number of nodes it matches. */
-  augDefvar(name: string, expr: string | null) {
+  async augDefvar(name: string, expr: string | null) {
     return this.#num('aug_defvar', name, expr);
   }
   /** Closes the Augeas handle, dropping unsaved changes. */
-  augClose() {
+  async augClose() {
     return this.#void('aug_close');
   }
 
@@ -487,27 +522,31 @@ export abstract class GuestFiles {
    * Runs `argv` (no shell) chrooted in the mounted guest, resolving with its stdout. Needs the guest's own binaries.
    * @throws GuestfsError when the command exits non-zero or cannot run.
    */
-  command(argv: string[]) {
+  async command(argv: string[]) {
+    checkGuestfsArgs('command', [argv], { arguments: 'argv' });
     return this.#str('command', argv);
   }
   /** As {@link command}, the output split into lines. */
-  commandLines(argv: string[]) {
+  async commandLines(argv: string[]) {
+    checkGuestfsArgs('command_lines', [argv], { arguments: 'argv' });
     return this.#list('command_lines', argv);
   }
   /**
    * Runs `script` with the guest's /bin/sh, chrooted in the mounted guest; resolves with its stdout.
    * @throws GuestfsError when the script exits non-zero.
    */
-  sh(script: string) {
+  async sh(script: string) {
+    checkGuestfsArgs('sh', [script], { command: 'script' });
     return this.#str('sh', script);
   }
   /** As {@link sh}, the output split into lines. */
-  shLines(script: string) {
+  async shLines(script: string) {
+    checkGuestfsArgs('sh_lines', [script], { command: 'script' });
     return this.#list('sh_lines', script);
   }
 
   /** The libguestfs library version. */
-  version() {
+  async version() {
     return this.invoke('version') as Promise<{ major: number; minor: number; release: number }>;
   }
 }

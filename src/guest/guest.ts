@@ -1,7 +1,7 @@
 // A libguestfs session: drives, one appliance, and typed calls into it.
 //
 // Calls on one Guest run one at a time, in the order made (a promise chain; the native side also
-// locks per handle). Different Guests run in parallel, each on its own libuv worker.
+// locks per handle). Different Guests run in parallel, each on one of virtkit's call threads (never libuv's pool).
 import { inspect as utilInspect, type InspectOptions } from 'node:util';
 import { VirtkitError, callNative, fromNative, invalid } from '../errors.js';
 import { accelPlan, noteKvmBroken } from './accel.js';
@@ -16,6 +16,8 @@ import {
   type NormalizedOpenOptions,
 } from './options.js';
 import { GuestFiles } from './files.js';
+import { checkGuestfsArgs } from './check.js';
+import { argOptBool, argOptions, argString } from '../args.js';
 
 /** Lifecycle of a {@link Guest}: 'config' (handle made, not launched), 'launching', 'launched', 'closed'. */
 export type GuestState = 'config' | 'launching' | 'launched' | 'closed';
@@ -165,6 +167,7 @@ export class Guest extends GuestFiles {
     h.setEventHandler((ev) => this.#onEvent(ev));
     const c = (name: string, ...args: unknown[]) => callNative(() => h.call(name, args));
     const o = this.#opts;
+    h.setLaunchNice(o.nice);
     await c('set_backend', o.backend);
     for (const s of o.backendSettings) {
       const eq = s.indexOf('=');
@@ -269,9 +272,13 @@ export class Guest extends GuestFiles {
     return p;
   }
 
-  /** The one path of every libguestfs call: checked, queued, typed errors with the caller's stack. */
+  /**
+   * The one path of every libguestfs call: arguments checked against the C signature (before
+   * anything is queued, in any state), queued, typed errors with the caller's stack.
+   */
   protected override invoke(name: string, ...args: unknown[]): Promise<unknown> {
     return callNative(() => {
+      checkGuestfsArgs(name, args);
       if (this.#state === 'closed') throw this.#closedError();
       return this.#enqueue(async () => {
         // Queued before close(): still runs, unless the session was aborted meanwhile.
@@ -287,8 +294,9 @@ export class Guest extends GuestFiles {
   }
 
   /** Escape hatch: any call of the native table by its libguestfs name and argument order. */
-  call(name: string, ...args: unknown[]): Promise<unknown> {
-    if (!guestfsCallNames().has(name)) return Promise.reject(invalid(`unknown libguestfs call '${name}'`, { name }));
+  async call(name: string, ...args: unknown[]): Promise<unknown> {
+    argString('name', name, { nonEmpty: true });
+    if (!guestfsCallNames().has(name)) throw invalid(`unknown libguestfs call '${name}'`, { argument: 'name', name });
     return this.invoke(name, ...args);
   }
 
@@ -299,6 +307,11 @@ export class Guest extends GuestFiles {
 
   /** Mounts a root's filesystems, parents first. The root filesystem must mount; others may fail. */
   async mountRoot(root: OsRoot | string, opts: { readonly?: boolean } = {}): Promise<MountRootResult> {
+    if (typeof root === 'string') argString('root', root, { nonEmpty: true });
+    else if (!root || typeof root !== 'object' || !Array.isArray(root.mountpoints))
+      throw invalid('root must be an OsRoot (from inspect()) or a root device name', { argument: 'root' });
+    argOptions('opts', opts);
+    argOptBool('opts.readonly', opts.readonly);
     const mps =
       typeof root === 'string'
         ? sortMountpoints((await this.invoke('inspect_get_mountpoints', root)) as Record<string, string>)

@@ -40,6 +40,8 @@ export interface NativeGuestfs {
   killAppliance(): number;
   /** The kernel argument that identifies this handle's appliance in /proc. */
   marker(): string;
+  /** The appliance's qemu starts this many steps nicer (0-19) than the process. */
+  setLaunchNice(n: number): void;
 }
 
 interface GuestfsAddonPart {

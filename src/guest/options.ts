@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { VirtkitError, invalid } from '../errors.js';
 import { resolveAccel, type Accel } from './accel.js';
+import { argOptBool, argString } from '../args.js';
 
 /** A disk image to add to a {@link Guest}. */
 export interface DriveSpec {
@@ -59,6 +60,12 @@ export interface GuestOpenOptions {
   launchTimeoutMs?: number;
   /** 'auto' only: a KVM launch silent for this long is treated as hung. Default 30 s. */
   kvmProbeSilenceMs?: number;
+  /**
+   * How much nicer (0-19) than this process the appliance's qemu runs. Default 10: a TCG launch
+   * takes a whole core for 10-20 s, and the application embedding virtkit should keep its
+   * latency (on an otherwise idle host it costs nothing). 0: the same priority as the process.
+   */
+  nice?: number;
 }
 
 export interface NormalizedOpenOptions {
@@ -72,28 +79,30 @@ export interface NormalizedOpenOptions {
   launch: boolean;
   launchTimeoutMs?: number;
   kvmProbeSilenceMs: number;
+  nice: number;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 function intIn(name: string, v: unknown, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
-  if (!isInt(v) || v < min || v > max) throw invalid(`${name} must be an integer from ${min} to ${max}`, { [name]: v });
+  if (!isInt(v) || v < min || v > max) throw invalid(`${name} must be an integer from ${min} to ${max}`, { argument: name, [name]: v });
   return v;
 }
 
 /** Shapes and defaults only; no file system access. */
 export function normalizeOpenOptions(opts: GuestOpenOptions, env: NodeJS.ProcessEnv = process.env): NormalizedOpenOptions {
-  if (!opts || typeof opts !== 'object') throw invalid('Guest.open needs an options object');
-  if (!Array.isArray(opts.drives) || opts.drives.length === 0) throw invalid('Guest.open needs at least one drive');
+  if (!opts || typeof opts !== 'object') throw invalid('Guest.open needs an options object', { argument: 'opts' });
+  if (!Array.isArray(opts.drives) || opts.drives.length === 0) throw invalid('Guest.open needs at least one drive', { argument: 'drives' });
   const drives = opts.drives.map((d, i) => {
-    if (!d || typeof d !== 'object') throw invalid(`drives[${i}] must be an object`);
-    if (typeof d.path !== 'string' || d.path === '') throw invalid(`drives[${i}].path must be a non-empty string`);
+    if (!d || typeof d !== 'object') throw invalid(`drives[${i}] must be an object`, { argument: `drives[${i}]` });
+    if (typeof d.path !== 'string' || d.path === '') throw invalid(`drives[${i}].path must be a non-empty string`, { argument: `drives[${i}].path` });
+    argString(`drives[${i}].path`, d.path);
     if (d.format !== undefined && (typeof d.format !== 'string' || !/^[a-z0-9_-]+$/.test(d.format)))
-      throw invalid(`drives[${i}].format must be a format name such as 'qcow2' or 'raw'`, { format: d.format });
-    if (d.readonly !== undefined && typeof d.readonly !== 'boolean') throw invalid(`drives[${i}].readonly must be a boolean`);
+      throw invalid(`drives[${i}].format must be a format name such as 'qcow2' or 'raw'`, { argument: `drives[${i}].format`, format: d.format });
+    if (d.readonly !== undefined && typeof d.readonly !== 'boolean') throw invalid(`drives[${i}].readonly must be a boolean`, { argument: `drives[${i}].readonly` });
     if (d.name !== undefined && (typeof d.name !== 'string' || !/^(\/dev\/)?[A-Za-z0-9_-]+$/.test(d.name)))
-      throw invalid(`drives[${i}].name must be a device name such as 'sda' or '/dev/sda'`, { name: d.name });
+      throw invalid(`drives[${i}].name must be a device name such as 'sda' or '/dev/sda'`, { argument: `drives[${i}].name`, name: d.name });
     return {
       path: resolve(d.path),
       readonly: d.readonly ?? false,
@@ -102,18 +111,21 @@ export function normalizeOpenOptions(opts: GuestOpenOptions, env: NodeJS.Process
     };
   });
   const backend = opts.backend ?? (env['LIBGUESTFS_BACKEND'] || 'direct');
-  if (typeof backend !== 'string' || backend === '') throw invalid('backend must be a non-empty string');
+  argString('backend', backend, { nonEmpty: true });
   const backendSettings = opts.backendSettings ?? [];
-  if (!Array.isArray(backendSettings)) throw invalid('backendSettings must be an array of strings');
+  if (!Array.isArray(backendSettings)) throw invalid('backendSettings must be an array of strings', { argument: 'backendSettings' });
   for (const s of backendSettings) {
-    if (typeof s !== 'string' || !/^[A-Za-z0-9_.-]+(=.*)?$/.test(s)) throw invalid(`bad backend setting '${String(s)}'`);
+    if (typeof s !== 'string' || !/^[A-Za-z0-9_.-]+(=.*)?$/.test(s)) throw invalid(`bad backend setting '${String(s)}'`, { argument: 'backendSettings' });
+    argString('backendSettings[]', s);
     const key = s.split('=')[0];
-    if (key === 'force_tcg' || key === 'force_kvm') throw invalid(`use the accel option instead of backend setting ${key}`);
+    if (key === 'force_tcg' || key === 'force_kvm') throw invalid(`use the accel option instead of backend setting ${key}`, { argument: 'backendSettings' });
   }
   for (const f of ['onProgress', 'onLog'] as const) {
-    if (opts[f] !== undefined && typeof opts[f] !== 'function') throw invalid(`${f} must be a function`);
+    if (opts[f] !== undefined && typeof opts[f] !== 'function') throw invalid(`${f} must be a function`, { argument: f });
   }
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal', { argument: 'signal' });
+  argOptBool('trace', opts.trace);
+  argOptBool('launch', opts.launch);
   const launchTimeoutMs = intIn('launchTimeoutMs', opts.launchTimeoutMs, 1, 3_600_000);
   const memsizeMiB = intIn('memsizeMiB', opts.memsizeMiB, 128, 1 << 20);
   const smp = intIn('smp', opts.smp, 1, 255);
@@ -125,6 +137,7 @@ export function normalizeOpenOptions(opts: GuestOpenOptions, env: NodeJS.Process
     trace: opts.trace === true,
     launch: opts.launch !== false,
     kvmProbeSilenceMs: intIn('kvmProbeSilenceMs', opts.kvmProbeSilenceMs, 1, 3_600_000) ?? 30_000,
+    nice: intIn('nice', opts.nice, 0, 19) ?? 10,
     ...(memsizeMiB !== undefined ? { memsizeMiB } : {}),
     ...(smp !== undefined ? { smp } : {}),
     ...(launchTimeoutMs !== undefined ? { launchTimeoutMs } : {}),

@@ -3,7 +3,8 @@
 // Not safe: guests whose LVM names or PV UUIDs clash (clones of one template have identical
 // ones), because LVM in the appliance then shows only one of them. Such a group is detected right
 // after launch, before any write, and its guests are sealed one appliance each.
-import { VirtkitError } from '../errors.js';
+import { VirtkitError, invalid } from '../errors.js';
+import { argOptEnum, argOptFunction, argOptInt, argOptSignal, argOptions } from '../args.js';
 import type { ResolvedDisk } from './disks.js';
 import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
@@ -106,8 +107,13 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
  * those checks fails alone. Results come back in job order.
  */
 export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions = {}): Promise<SealManyResult[]> {
-  const concurrency = Math.max(1, Math.floor(o.concurrency ?? 2));
-  const per = Math.max(1, Math.floor(o.perAppliance ?? 8));
+  if (!Array.isArray(jobs)) throw invalid('sealMany takes an array of seal options', { argument: 'jobs' });
+  argOptions('opts', o);
+  const concurrency = argOptInt('opts.concurrency', o.concurrency, { min: 1, max: 256 }) ?? 2;
+  const per = argOptInt('opts.perAppliance', o.perAppliance, { min: 1, max: 256 }) ?? 8;
+  argOptEnum('opts.accel', o.accel, ['auto', 'kvm', 'tcg'] as const);
+  argOptSignal('opts.signal', o.signal);
+  argOptFunction('opts.onResult', o.onResult);
   const results: SealManyResult[] = new Array(jobs.length);
   const ready: Job[] = [];
   for (const [index, opts] of jobs.entries()) {

@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { invalid } from '../errors.js';
+import { INT32, argBool, argBytes, argInt, argOptBool, argOptString, argString, argStrings } from '../args.js';
 import { hashPassword } from '../crypt/index.js';
 import type { SealGuest } from './guest-api.js';
 import type { OperationContext } from './operations/types.js';
@@ -70,8 +71,16 @@ const TZ_RE = /^[A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+)*$/;
 
 function absPath(p: unknown, what: string): void {
   if (typeof p !== 'string' || !p.startsWith('/') || p.includes('\0') || p.split('/').includes('..')) {
-    throw invalid(`${what} must be an absolute guest path without "..": ${JSON.stringify(p)}`);
+    throw invalid(`${what} must be an absolute guest path without "..": ${JSON.stringify(p)}`, { argument: what });
   }
+  argString(what, p);
+}
+
+/** Mode and owner of a file action: what the guest's chmod/chown take. */
+function ownership(f: { mode?: unknown; uid?: unknown; gid?: unknown }, what: string): void {
+  if (f.mode !== undefined) argInt(`${what}.mode`, f.mode, { min: 0, max: 0o7777 });
+  if (f.uid !== undefined) argInt(`${what}.uid`, f.uid, { min: 0, max: INT32.max });
+  if (f.gid !== undefined) argInt(`${what}.gid`, f.gid, { min: 0, max: INT32.max });
 }
 
 /** All passwords by user, rootPassword folded in. */
@@ -94,32 +103,63 @@ export function hasCustomizations(o: CustomizeOptions): boolean {
 
 /** Shape checks, on the host, before any appliance starts. Errors never echo a password. */
 export function validateCustomize(o: CustomizeOptions): void {
-  if (o.hostname !== undefined && !HOSTNAME_RE.test(o.hostname)) throw invalid(`invalid hostname ${JSON.stringify(o.hostname)}`);
+  if (argOptString('hostname', o.hostname) !== undefined && !HOSTNAME_RE.test(o.hostname!)) throw invalid(`invalid hostname ${JSON.stringify(o.hostname)}`, { argument: 'hostname' });
+  if (o.passwords !== undefined && (o.passwords === null || typeof o.passwords !== 'object')) throw invalid('passwords must be an object of user name to password', { argument: 'passwords' });
   for (const [user, spec] of allPasswords(o)) {
     if (!USER_RE.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)}`);
-    if (typeof spec === 'string') continue;
-    if (typeof spec !== 'object' || spec === null) throw invalid(`password of ${user}: expected a string or an object`);
+    // Never echoed: the messages name the user only.
+    if (typeof spec === 'string') {
+      argString(`password of ${user}`, spec);
+      continue;
+    }
+    if (typeof spec !== 'object' || spec === null) throw invalid(`password of ${user}: expected a string or an object`, { argument: `password of ${user}` });
+    argOptString(`password of ${user}: password`, spec.password);
+    argOptString(`password of ${user}: hash`, spec.hash);
+    argOptBool(`password of ${user}: locked`, spec.locked);
+    argOptBool(`password of ${user}: disabled`, spec.disabled);
     const kinds = [spec.password !== undefined, spec.hash !== undefined, spec.disabled === true].filter(Boolean).length;
     if (kinds !== 1 && !(kinds === 0 && spec.locked)) throw invalid(`password of ${user}: give exactly one of password, hash, disabled`);
     if (spec.hash !== undefined && (/[:\n]/.test(spec.hash) || spec.hash === '')) throw invalid(`password hash of ${user} may not be empty or contain ":" or a newline`);
   }
+  if (o.sshAuthorizedKeys !== undefined && (o.sshAuthorizedKeys === null || typeof o.sshAuthorizedKeys !== 'object'))
+    throw invalid('sshAuthorizedKeys must be an object of user name to key lines', { argument: 'sshAuthorizedKeys' });
   for (const [user, keys] of Object.entries(o.sshAuthorizedKeys ?? {})) {
     if (!USER_RE.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)}`);
-    for (const k of keys) if (typeof k !== 'string' || k.trim() === '' || k.includes('\n')) throw invalid(`sshAuthorizedKeys.${user}: each key is one non-empty line`);
+    argStrings(`sshAuthorizedKeys.${user}`, keys);
+    for (const k of keys) if (typeof k !== 'string' || k.trim() === '' || k.includes('\n')) throw invalid(`sshAuthorizedKeys.${user}: each key is one non-empty line`, { argument: `sshAuthorizedKeys.${user}` });
   }
-  for (const f of o.files ?? []) {
-    if ('write' in f) absPath(f.write, 'files[].write');
-    else if ('upload' in f) {
+  if (o.files !== undefined && !Array.isArray(o.files)) throw invalid('files must be an array of file actions', { argument: 'files' });
+  for (const [i, f] of (o.files ?? []).entries()) {
+    const at = `files[${i}]`;
+    if (f === null || typeof f !== 'object') throw invalid(`${at} must be a file action object`, { argument: at });
+    if ('write' in f) {
+      absPath(f.write, 'files[].write');
+      argBytes(`${at}.content`, f.content);
+      ownership(f, at);
+    } else if ('upload' in f) {
       absPath(f.to, 'files[].to');
-      if (!existsSync(f.upload) || !statSync(f.upload).isFile()) throw invalid(`files[].upload: no such host file ${f.upload}`);
+      argString(`${at}.upload`, f.upload, { nonEmpty: true });
+      if (!existsSync(f.upload) || !statSync(f.upload).isFile()) throw invalid(`files[].upload: no such host file ${f.upload}`, { argument: `${at}.upload` });
+      ownership(f, at);
     } else if ('delete' in f) absPath(f.delete, 'files[].delete');
-    else if ('mkdir' in f) absPath(f.mkdir, 'files[].mkdir');
-    else if ('chmod' in f) absPath(f.path, 'files[].path');
-    else if ('link' in f) absPath(f.link, 'files[].link');
-    else throw invalid('files[]: unknown action');
+    else if ('mkdir' in f) {
+      absPath(f.mkdir, 'files[].mkdir');
+      ownership(f, at);
+    } else if ('chmod' in f) {
+      absPath(f.path, 'files[].path');
+      argInt(`${at}.chmod`, f.chmod, { min: 0, max: 0o7777 });
+    } else if ('link' in f) {
+      absPath(f.link, 'files[].link');
+      argString(`${at}.target`, f.target, { nonEmpty: true });
+    } else throw invalid('files[]: unknown action', { argument: at });
   }
-  if (o.timezone !== undefined && !TZ_RE.test(o.timezone)) throw invalid(`invalid timezone ${JSON.stringify(o.timezone)}`);
-  for (const c of o.firstbootCommands ?? []) if (typeof c !== 'string' || c.trim() === '') throw invalid('firstbootCommands: empty command');
+  if (argOptString('timezone', o.timezone) !== undefined && !TZ_RE.test(o.timezone!)) throw invalid(`invalid timezone ${JSON.stringify(o.timezone)}`, { argument: 'timezone' });
+  if (o.firstbootCommands !== undefined) argStrings('firstbootCommands', o.firstbootCommands);
+  for (const c of o.firstbootCommands ?? []) if (typeof c !== 'string' || c.trim() === '') throw invalid('firstbootCommands: empty command', { argument: 'firstbootCommands' });
+  argOptBool('installFirstboot', o.installFirstboot);
+  if (o.selinuxRelabel !== undefined && o.selinuxRelabel !== 'auto') argBool('selinuxRelabel', o.selinuxRelabel);
+  if (o.removeUserAccounts !== undefined) argStrings('removeUserAccounts', o.removeUserAccounts, { nonEmpty: true });
+  if (o.keepUserAccounts !== undefined) argStrings('keepUserAccounts', o.keepUserAccounts, { nonEmpty: true });
 }
 
 /** Checks against the mounted guest, before any operation writes. */

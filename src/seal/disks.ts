@@ -3,6 +3,7 @@
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { DOMParser } from '@xmldom/xmldom';
 import { VirtkitError, invalid } from '../errors.js';
+import { argString } from '../args.js';
 
 /** A disk image to open. */
 export interface DiskSpec {
@@ -47,7 +48,9 @@ export function resolveDisks(disks: ReadonlyArray<string | DiskSpec>): ResolvedD
   if (disks.length === 0) throw invalid('seal: no disks given');
   return disks.map((d) => {
     const spec = typeof d === 'string' ? { path: d } : d;
-    if (typeof spec.path !== 'string' || spec.path === '') throw invalid('seal: a disk path is empty');
+    if (spec === null || typeof spec !== 'object') throw invalid('seal: each disk is a path or { path, format }', { argument: 'disks' });
+    if (typeof spec.path !== 'string' || spec.path === '') throw invalid('seal: a disk path is empty', { argument: 'disks' });
+    argString('disks[].path', spec.path);
     let st;
     try {
       st = statSync(spec.path);

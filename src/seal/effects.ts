@@ -2,7 +2,7 @@
 // and, in a dry run, records without doing it. A dry run also remembers what it "removed" so
 // later operations see the guest as it would be, and the report has no duplicates.
 import type { SealGuest } from './guest-api.js';
-import { isMagic, segmentRegExp } from './glob.js';
+import { hasBraceExpression, isMagic, segmentMatcher, sortLikeGlob, unescapeSegment } from './glob.js';
 
 /** Paths one operation removed and changed (created counts as changed). */
 export interface OperationRecord {
@@ -110,31 +110,48 @@ export class Effects {
     return (await this.g.exists(p)) || (await this.g.isSymlink(p));
   }
 
-  /** `glob` expanded, minus what an earlier step of this dry run removed. */
+  /**
+   * `glob` expanded as glob(3) expands it in the appliance (src/seal/glob.ts), minus what an
+   * earlier step of this dry run removed, and never a path through '.' or '..' (which glob(3)
+   * gives for '.*'). Resolved here from cached listings when only the last segment is magic, by
+   * the appliance's glob_expand otherwise; both give the same paths.
+   */
   async glob(pattern: string): Promise<string[]> {
+    const segs = pattern.split('/');
+    // Braces: glob(3)'s own expansion (GLOB_BRACE), in the appliance.
+    if (hasBraceExpression(pattern)) return this.expand(pattern);
+    const wild = segs.findIndex(isMagic);
+    // The segments before the first wildcard name directories literally, escapes removed.
+    const literal = (wild < 0 ? segs : segs.slice(0, wild)).map(unescapeSegment);
+    if (literal.some((s) => s === undefined)) return []; // a trailing lone '\' matches nothing
+    const fixedPath = (literal as string[]).join('/');
     // Skip the call when the part before the first wildcard is not there (most of the ~80
     // logfiles globs on any given guest).
-    const segs = pattern.split('/');
-    const wild = segs.findIndex(isMagic);
-    const fixed = wild < 0 ? pattern : segs.slice(0, wild).join('/') || '/';
+    const fixed = wild < 0 ? fixedPath : fixedPath || '/';
     if (!(await this.reachable(wild < 0 ? fixed.slice(0, fixed.lastIndexOf('/')) || '/' : fixed))) return [];
     if (wild < 0) {
-      if (!(await this.reachable(pattern)) || this.isGone(pattern)) return [];
-      if (!this.kind.has(pattern)) this.kind.set(pattern, 'unknown');
-      return [pattern];
+      if (!(await this.reachable(fixed)) || this.isGone(fixed)) return [];
+      if (!this.kind.has(fixed)) this.kind.set(fixed, 'unknown');
+      return [fixed];
     }
     if (wild === segs.length - 1) {
       // Only the last segment is magic: match the cached listing here, no glob_expand call.
-      const re = segmentRegExp(segs[wild]!);
-      const names = [...((await this.listing(fixed)) ?? [])].filter((n) => re.test(n)).sort();
+      const m = segmentMatcher(segs[wild]!);
+      const names = sortLikeGlob([...((await this.listing(fixed)) ?? [])].filter((n) => n !== '.' && n !== '..' && m.test(n)));
       const paths = names.map((n) => (fixed === '/' ? `/${n}` : `${fixed}/${n}`)).filter((p) => !this.isGone(p));
       for (const p of paths) if (!this.kind.has(p)) this.kind.set(p, 'unknown');
       return paths;
     }
+    return this.expand(pattern);
+  }
+
+  /** glob_expand in the appliance, directory marks remembered, '.' and '..' left out. */
+  private async expand(pattern: string): Promise<string[]> {
     const out: string[] = [];
     for (const raw of await this.g.globExpand(pattern)) {
       const isDir = raw.length > 1 && raw.endsWith('/');
       const p = isDir ? raw.slice(0, -1) : raw;
+      if (p.split('/').some((s) => s === '.' || s === '..')) continue;
       if (this.isGone(p)) continue;
       this.kind.set(p, isDir ? 'dir' : 'other');
       out.push(p);

@@ -1,5 +1,6 @@
 // seal() and listOperations(): one guest, one appliance.
 import { invalid } from '../errors.js';
+import { argOptBool, argOptEnum, argOptFunction, argOptSignal, argOptString, argStrings } from '../args.js';
 import { hasCustomizations, validateCustomize, type CustomizeOptions } from './customize.js';
 import { domainDisks, resolveDisks, type ResolvedDisk } from './disks.js';
 import { mapDevices, pinMountpoints } from './devices.js';
@@ -46,11 +47,18 @@ function customizeOf(o: SealOptions): CustomizeOptions {
 
 /** Everything that can be checked without touching a disk. */
 export function validateSealOptions(o: SealOptions): { selected: Set<string>; customize: CustomizeOptions } {
-  if (o === null || typeof o !== 'object') throw invalid('seal: options object required');
+  if (o === null || typeof o !== 'object') throw invalid('seal: options object required', { argument: 'opts' });
   const sources = [o.disks !== undefined, o.domain !== undefined, o.guest !== undefined].filter(Boolean).length;
   if (sources !== 1) throw invalid('seal: give exactly one of disks, domain, guest');
-  if (o.multiboot !== undefined && o.multiboot !== 'each' && o.multiboot !== 'refuse') throw invalid('seal: multiboot must be "each" or "refuse"');
-  if (o.inspection !== undefined && o.inspection !== 'auto' && o.inspection !== 'full') throw invalid('seal: inspection must be "auto" or "full"');
+  if (o.disks !== undefined && !Array.isArray(o.disks)) throw invalid('seal: disks must be an array of paths or { path, format }', { argument: 'disks' });
+  if (o.multiboot !== undefined && o.multiboot !== 'each' && o.multiboot !== 'refuse') throw invalid('seal: multiboot must be "each" or "refuse"', { argument: 'multiboot' });
+  if (o.inspection !== undefined && o.inspection !== 'auto' && o.inspection !== 'full') throw invalid('seal: inspection must be "auto" or "full"', { argument: 'inspection' });
+  argOptString('operations', o.operations);
+  if (o.enable !== undefined) argStrings('enable', o.enable);
+  argOptBool('dryRun', o.dryRun);
+  argOptEnum('accel', o.accel, ['auto', 'kvm', 'tcg'] as const);
+  argOptFunction('onProgress', o.onProgress);
+  argOptSignal('signal', o.signal);
   const selected = selectOperations(o.operations, o.enable);
   const customize = customizeOf(o);
   validateCustomize(customize);

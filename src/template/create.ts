@@ -4,14 +4,15 @@ import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import type { Volume } from '../storage.js';
 import { VirtkitError } from '../errors.js';
+import { argOptFunction, argOptSignal, argOptions } from '../args.js';
 import { abortError } from '../core.js';
 import { checkName } from '../names.js';
 import { cloneDomain } from '../xml/clone.js';
 import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
-import { seal, type SealReport } from '../seal/index.js';
+import { seal, validateSealOptions, type SealReport } from '../seal/index.js';
 import { createdBy, readRecord, writeRecord } from './record.js';
-import { resolvePool, serialLogFor, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
+import { defineNew, resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, TemplateProgress, TemplateSealOptions } from './types.js';
 
 /** Undo steps, run newest first; each failure of an undo is ignored (best effort). */
@@ -51,6 +52,15 @@ async function runSeal(
   });
 }
 
+/**
+ * `seal: false` skips sealing; anything else but an options object is refused (a typo must not
+ * skip it), and the options are checked now, before anything is copied or marked.
+ */
+function checkSealChoice(name: string, v: unknown): void {
+  if (v === undefined || v === false) return;
+  validateSealOptions({ ...argOptions(name, v as TemplateSealOptions), disks: [] });
+}
+
 function sealedRecord(base: TemplateRecord, report: SealReport | undefined): TemplateRecord {
   return {
     ...base,
@@ -62,8 +72,12 @@ function sealedRecord(base: TemplateRecord, report: SealReport | undefined): Tem
 
 /** Template.create: see Template.create for the contract. */
 export async function createTemplate(conn: Connection, o: CreateTemplateOptions): Promise<Domain> {
-  checkName('template', o?.name);
-  if (!o.from || typeof o.from.xml !== 'function') throw new VirtkitError('INVALID_ARGUMENT', 'from: a Domain is required');
+  argOptions('opts', o);
+  checkName('template', o.name, 'opts.name');
+  if (!o.from || typeof o.from.xml !== 'function') throw new VirtkitError('INVALID_ARGUMENT', 'from: a Domain is required', { details: { argument: 'opts.from' } });
+  checkSealChoice('opts.seal', o.seal);
+  argOptFunction('opts.onProgress', o.onProgress);
+  argOptSignal('opts.signal', o.signal);
   const pool = await resolvePool(conn, o.pool, 'Template.create');
   if (o.signal?.aborted) throw abortError(o.signal);
   await assertShutOff(o.from, 'source VM');
@@ -91,14 +105,13 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
       createdBy: createdBy(),
     };
     const byTarget = new Map(planned.map((d) => [d.target, d]));
-    const { xml } = cloneDomain(srcXml, {
+    const { xml, uuid } = cloneDomain(srcXml, {
       name: o.name,
       diskMap: (d) => ({ path: byTarget.get(d.target ?? '')!.newPath, format: 'qcow2' }),
-      serialLog: serialLogFor(srcXml, o.name),
       metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
     });
     progress?.({ step: 'define', name: o.name });
-    const tpl = await conn.defineDomain(xml);
+    const tpl = await defineNew(conn, xml, o.name, uuid);
     undo.push(() => tpl.undefine());
 
     // 2. Copy every disk (libvirt flattens backing chains while copying).
@@ -135,6 +148,10 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
 
 /** Template.convert: the VM itself becomes the template (Proxmox's way). */
 export async function convertTemplate(dom: Domain, o: ConvertOptions = {}): Promise<Domain> {
+  argOptions('opts', o);
+  checkSealChoice('opts.seal', o.seal);
+  argOptFunction('opts.onProgress', o.onProgress);
+  argOptSignal('opts.signal', o.signal);
   await assertShutOff(dom, 'VM');
   const existing = await readRecord(dom);
   if (existing?.role === 'template') throw new VirtkitError('INVALID_ARGUMENT', `'${dom.name}' is already a template`);

@@ -3,19 +3,20 @@
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import type { StoragePool, Volume } from '../storage.js';
-import { VirtkitError, invalid } from '../errors.js';
+import { VirtkitError, invalid, isVirtError } from '../errors.js';
+import { argOptBool, argOptFunction, argOptInt, argOptSignal, argOptString, argOptions, argString } from '../args.js';
 import { abortError } from '../core.js';
 import { checkName } from '../names.js';
 import { cloneDomain } from '../xml/clone.js';
 import { PoolXml } from '../xml/pool.js';
 import { VolumeXml } from '../xml/volume.js';
-import { identityOemStrings } from '../xml/identity.js';
+import { checkIdentity, identityOemStrings } from '../xml/identity.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { hashPassword } from '../crypt/index.js';
 import { seal } from '../seal/index.js';
 import { createdBy, readRecord } from './record.js';
 import { Undo } from './create.js';
-import { serialLogFor, resolvePool, volumeNameFor } from './disks.js';
+import { defineNew, resolvePool, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
 
 export interface TemplateView {
@@ -32,20 +33,36 @@ async function defaultPool(conn: Connection, tpl: TemplateView): Promise<Storage
 
 /** Deploys one clone; see Template.deploy. */
 export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions): Promise<Domain> {
-  checkName('clone', o?.name);
+  argOptions('opts', o);
+  checkName('clone', o.name, 'opts.name');
+  argOptBool('opts.start', o.start);
+  argOptFunction('opts.onProgress', o.onProgress);
+  argOptSignal('opts.signal', o.signal);
+  if (o.diskModes !== undefined) argOptions('opts.diskModes', o.diskModes);
+  if (o.identity !== undefined) argOptions('opts.identity', o.identity);
+  // Hashed on the host: a NUL would end the password early for crypt(3) and PAM in the guest.
+  argOptString('opts.identity.rootPassword', o.identity?.rootPassword);
   if (tpl.record.state !== 'ready')
     throw new VirtkitError('TEMPLATE_NOT_READY', `template '${tpl.domain.name}' is '${tpl.record.state}', not 'ready'`);
   const mode = o.mode ?? 'linked';
-  if (mode !== 'linked' && mode !== 'full') throw invalid(`mode must be 'linked' or 'full'`);
-  if (o.personalize !== undefined && o.personalize !== 'firstboot' && o.personalize !== 'offline') throw invalid(`personalize must be 'firstboot' or 'offline'`);
+  if (mode !== 'linked' && mode !== 'full') throw invalid(`mode must be 'linked' or 'full'`, { argument: 'opts.mode' });
+  if (o.personalize !== undefined && o.personalize !== 'firstboot' && o.personalize !== 'offline') throw invalid(`personalize must be 'firstboot' or 'offline'`, { argument: 'opts.personalize' });
   const disks = tpl.record.disks ?? [];
   for (const [t, m] of Object.entries(o.diskModes ?? {})) {
     if (!disks.some((d) => d.target === t)) throw invalid(`diskModes: the template has no disk '${t}'`);
     if (m !== 'linked' && m !== 'full') throw invalid(`diskModes.${t} must be 'linked' or 'full'`);
   }
-  // Identity is checked (and the password hashed) before anything is created.
-  const { rootPassword, ...identity } = o.identity ?? {};
-  if (rootPassword !== undefined && typeof rootPassword !== 'string') throw invalid('identity.rootPassword must be a string');
+  const title = argOptString('opts.title', o.title);
+  if (title !== undefined && /[\r\n]/.test(title)) throw invalid('opts.title must be one line', { argument: 'opts.title' });
+  // Identity is checked (and the password hashed) before anything is created, by the rules the
+  // first-boot script applies: what the guest would drop is refused here.
+  const { rootPassword, ...given } = o.identity ?? {};
+  if (rootPassword !== undefined) {
+    argString('opts.identity.rootPassword', rootPassword, { nonEmpty: true });
+    if (given.rootPasswordHash !== undefined)
+      throw invalid('give opts.identity.rootPassword or opts.identity.rootPasswordHash, not both', { argument: 'opts.identity.rootPasswordHash' });
+  }
+  const identity = checkIdentity(given, 'opts.identity');
   const rootPasswordHash = rootPassword !== undefined ? hashPassword(rootPassword) : identity.rootPasswordHash;
   const oemStrings = identityOemStrings({ ...identity, rootPasswordHash });
   const pool = o.pool !== undefined ? await resolvePool(conn, o.pool, 'deploy') : await defaultPool(conn, tpl);
@@ -58,7 +75,9 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   const undo = new Undo();
   const progress = o.onProgress;
   try {
-    // Plan every path first: the domain can then be defined while the volumes are made.
+    // Plan every path first. The name is claimed by defining the domain before any volume is made:
+    // libvirt defines one domain per name, so of several deploys racing for a name exactly one
+    // gets past this point, and the others have made nothing (ALREADY_EXISTS).
     const poolXml = new PoolXml(await pool.xml());
     const poolDir = poolXml.targetPath;
     const predictable = poolDir !== undefined && ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
@@ -77,51 +96,67 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     const makeVolume = async (d: (typeof plan)[number]): Promise<string> => {
       if (o.signal?.aborted) throw abortError(o.signal);
       let vol: Volume;
-      if (d.mode === 'linked') {
-        progress?.({ step: 'overlay', name: o.name, disk: d.target });
-        vol = await pool.createVolume({ name: d.name, format: 'qcow2', compat: '1.1', capacity: d.capacity, backing: { path: d.tplVol.key, format: 'qcow2' } });
-      } else {
-        vol = await pool.copyVolume(d.tplVol, {
-          name: d.name, format: 'qcow2', signal: o.signal,
-          onProgress: (p) => progress?.({ step: 'copy', name: o.name, disk: d.target, bytes: p.bytes, total: p.total }),
-        });
+      try {
+        if (d.mode === 'linked') {
+          progress?.({ step: 'overlay', name: o.name, disk: d.target });
+          vol = await pool.createVolume({ name: d.name, format: 'qcow2', compat: '1.1', capacity: d.capacity, backing: { path: d.tplVol.key, format: 'qcow2' } });
+        } else {
+          vol = await pool.copyVolume(d.tplVol, {
+            name: d.name, format: 'qcow2', signal: o.signal,
+            onProgress: (p) => progress?.({ step: 'copy', name: o.name, disk: d.target, bytes: p.bytes, total: p.total }),
+          });
+        }
+      } catch (e) {
+        // libvirt checks the name before it makes anything (VIR_ERR_STORAGE_VOL_EXIST on create,
+        // VIR_ERR_INTERNAL_ERROR "already in use" on copy): a volume there now is someone else's.
+        if (isVirtError(e) && (await pool.findVolume(d.name).catch(() => undefined)))
+          throw new VirtkitError('ALREADY_EXISTS', `volume '${d.name}' already exists in pool '${pool.name}'`, { cause: e, details: { volume: d.name, pool: pool.name } });
+        throw e;
       }
       undo.push(() => vol.delete());
       const real = await vol.path();
       if (d.path !== undefined && real !== d.path) throw new VirtkitError('INVALID_ARGUMENT', `pool placed '${d.name}' at '${real}', expected '${d.path}'`);
       return real;
     };
-    // Unpredictable paths (e.g. logical pools): volumes first, then the domain that names them.
-    if (!predictable) for (const d of plan) d.path = await makeVolume(d);
-    const made = plan.map((d) => ({ target: d.target, path: d.path!, format: d.format }));
-    const byTarget = new Map(made.map((d) => [d.target, d]));
-    const rec: TemplateRecord = {
-      role: 'clone', state: 'ready', version: tpl.record.version,
-      template: { name: tpl.domain.name, uuid: tpl.domain.uuid, version: tpl.record.version },
-      disks: made,
-      createdBy: createdBy(),
+    const cloneXml = (withDisks: boolean, same?: { uuid: string; macs: string[] }) => {
+      const made = withDisks ? plan.map((d) => ({ target: d.target, path: d.path!, format: d.format })) : [];
+      const byTarget = new Map(plan.map((d) => [d.target, d]));
+      const rec: TemplateRecord = {
+        role: 'clone', state: withDisks ? 'ready' : 'creating', version: tpl.record.version,
+        template: { name: tpl.domain.name, uuid: tpl.domain.uuid, version: tpl.record.version },
+        disks: made,
+        createdBy: createdBy(),
+      };
+      return cloneDomain(tpl.xml, {
+        name: o.name, uuid: same?.uuid, macs: same?.macs, title,
+        diskMap: (d) => {
+          const m = byTarget.get(d.target ?? '');
+          if (m) return withDisks ? { path: m.path!, format: m.format } : 'drop';
+          // A template made before writable floppies were cloned does not list them: shared, as then.
+          return d.device === 'floppy' || d.device === 'cdrom' ? 'share' : 'drop';
+        },
+        oemStrings,
+        metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
+      });
     };
-    const { xml } = cloneDomain(tpl.xml, {
-      name: o.name,
-      diskMap: (d) => {
-        const m = byTarget.get(d.target ?? '');
-        return m ? { path: m.path, format: m.format } : 'drop';
-      },
-      oemStrings,
-      serialLog: serialLogFor(tpl.xml, o.name),
-      metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
-    });
+    // Predictable paths: the final definition claims the name. Otherwise (e.g. logical pools) a
+    // definition without the disks claims it, and is completed once the volumes exist.
+    const first = cloneXml(predictable);
     progress?.({ step: 'define', name: o.name });
     // The XML is libvirt's own (the template's) through a DOM transform, so the RNG schema pass
     // is skipped (it costs more than the define itself); libvirt still parses and checks it.
-    const defining = conn.defineDomain(xml, { validate: false }).then((dom) => {
-      undo.push(() => dom.undefine());
-      return dom;
-    });
-    const results = await Promise.allSettled([defining, ...(predictable ? plan.map(makeVolume) : [])]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const dom = await defining;
+    const dom = await defineNew(conn, first.xml, o.name, first.uuid, { validate: false });
+    undo.push(() => dom.undefine());
+    if (predictable) {
+      // allSettled: every volume is made or failed (and registered for undo) before undo runs.
+      const results = await Promise.allSettled(plan.map(makeVolume));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      for (const d of plan) d.path = await makeVolume(d);
+      await conn.defineDomain(cloneXml(true, { uuid: first.uuid, macs: first.macs }).xml, { validate: false });
+    }
+    const made = plan.map((d) => ({ target: d.target, path: d.path!, format: d.format }));
     if (o.personalize === 'offline' && (identity.hostname || identity.sshAuthorizedKeys || rootPassword !== undefined)) {
       progress?.({ step: 'personalize', name: o.name });
       await seal({
@@ -169,8 +204,10 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   const names = specs.map((s) => s?.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw invalid(`clone name '${dup}' appears twice`);
-  const concurrency = o.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid('concurrency must be a positive integer');
+  argOptions('opts', o);
+  const concurrency = argOptInt('opts.concurrency', o.concurrency, { min: 1, max: 256 }) ?? 4;
+  argOptFunction('opts.onProgress', o.onProgress);
+  argOptSignal('opts.signal', o.signal);
   const inner = new AbortController();
   const onOuter = () => inner.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onOuter, { once: true });

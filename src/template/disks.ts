@@ -3,7 +3,9 @@
 import { chmod, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Connection } from '../connection.js';
-import { volumesBackedBy, type BackedVolume, type StoragePool, type Volume } from '../storage.js';
+import type { Domain } from '../domain.js';
+import { StoragePool, volumesBackedBy, type BackedVolume, type Volume } from '../storage.js';
+import { checkLookup } from '../names.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { DomainXml } from '../xml/domain.js';
 import { isSharedDisk } from '../xml/clone.js';
@@ -58,12 +60,14 @@ export async function volumeAt(conn: Connection, path: string): Promise<{ volume
 }
 
 export async function resolvePool(conn: Connection, pool: StoragePool | string | undefined, what: string): Promise<StoragePool> {
-  if (pool === undefined) throw invalid(`${what}: a storage pool is required`);
+  if (pool === undefined) throw invalid(`${what}: a storage pool is required`, { argument: 'pool' });
   if (typeof pool === 'string') {
+    checkLookup('pool', pool);
     const p = await conn.findPool(pool);
     if (!p) throw new VirtkitError('NOT_FOUND', `${what}: storage pool '${pool}' does not exist`);
     return p;
   }
+  if (!(pool instanceof StoragePool)) throw invalid(`${what}: pool must be a StoragePool or a pool name`, { argument: 'pool' });
   return pool;
 }
 
@@ -72,13 +76,22 @@ export async function setReadOnly(paths: string[], readOnly: boolean): Promise<v
   for (const p of paths) await chmod(p, readOnly ? 0o444 : 0o644).catch(() => undefined);
 }
 
+/**
+ * Defines a new domain named `name` whose XML has UUID `uuid`, as a claim on the name: libvirt
+ * defines one domain per name, so when several callers race for one, exactly one succeeds and
+ * the others get VirtkitError `ALREADY_EXISTS` (not libvirt's "operation failed").
+ */
+export async function defineNew(conn: Connection, xml: string, name: string, uuid: string, opts: { validate?: boolean } = {}): Promise<Domain> {
+  try {
+    return await conn.defineDomain(xml, opts);
+  } catch (e) {
+    const other = await conn.findDomain(name).catch(() => undefined);
+    if (other && other.uuid !== uuid) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${name}' already exists`, { cause: e, details: { name } });
+    throw e;
+  }
+}
+
 /** Every volume, in every active pool (rescanned first), whose backing file is one of `paths`. */
 export function dependents(conn: Connection, paths: string[]): Promise<BackedVolume[]> {
   return volumesBackedBy(conn.core, paths, { refresh: true });
-}
-
-/** A per-domain serial log path next to the source's, when the source logs its serial port to a file. */
-export function serialLogFor(xml: string, name: string): string | undefined {
-  const file = new DomainXml(xml).serials.find((c) => c.type === 'file' && c.path);
-  return file?.path ? `${dirname(file.path)}/${name}-serial.log` : undefined;
 }

@@ -3,6 +3,7 @@
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import { VirtkitError } from '../errors.js';
+import { argOptFunction, argOptSignal, argOptions } from '../args.js';
 import { DomainXml } from '../xml/domain.js';
 import { VolumeXml } from '../xml/volume.js';
 import { readRecord, writeRecord } from './record.js';
@@ -18,6 +19,9 @@ export async function flattenClone(
   dom: Domain,
   opts: { onProgress?: (p: TemplateProgress) => void; signal?: AbortSignal } = {},
 ): Promise<Domain> {
+  argOptions('opts', opts);
+  argOptFunction('opts.onProgress', opts.onProgress);
+  argOptSignal('opts.signal', opts.signal);
   await assertShutOff(dom, 'clone');
   const rec = await readRecord(dom);
   if (rec?.role !== 'clone') throw new VirtkitError('INVALID_ARGUMENT', `'${dom.name}' is not a virtkit clone`);

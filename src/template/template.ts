@@ -3,7 +3,8 @@
 import { inspect } from 'node:util';
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
-import { VirtkitError } from '../errors.js';
+import { VirtkitError, invalid } from '../errors.js';
+import { argOptions } from '../args.js';
 import { checkName } from '../names.js';
 import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
@@ -218,6 +219,8 @@ export class Template {
    * renamed `<name>.v<N>` and stays while clones use it; the new one takes the name.
    */
   async newVersion(opts: Omit<CreateTemplateOptions, 'name'>): Promise<Template> {
+    argOptions('opts', opts);
+    if (!opts.from || typeof opts.from.xml !== 'function') throw invalid('from: a Domain is required', { argument: 'opts.from' });
     await this.refresh();
     if (this.state !== 'ready') throw new VirtkitError('TEMPLATE_NOT_READY', `template '${this.name}' is '${this.state}'`);
     await assertShutOff(opts.from, 'source VM');

@@ -57,7 +57,11 @@ export interface Identity extends CloneIdentity {
 
 /** Options of {@link Template.deploy}. */
 export interface DeployOptions {
-  /** The clone's domain name. Rejected with VirtkitError `ALREADY_EXISTS` when a domain has it. */
+  /**
+   * The clone's domain name. Rejected with VirtkitError `ALREADY_EXISTS` when a domain has it,
+   * also when another deploy takes it at the same time (exactly one of them wins; the others make
+   * nothing).
+   */
   name: string;
   /** 'linked': qcow2 overlays on the template disks; 'full': independent copies. Default 'linked'. */
   mode?: 'linked' | 'full';
@@ -65,6 +69,8 @@ export interface DeployOptions {
   diskModes?: Record<string, 'linked' | 'full'>;
   /** Pool for the clone's disks. Default: the template's pool. */
   pool?: StoragePool | string;
+  /** The clone's `<title>` (one line). Default: none (the template's title is not copied). */
+  title?: string;
   /** The clone's identity (hostname, root password, SSH keys, ...), applied as `personalize` says. Default: none. */
   identity?: Identity;
   /**

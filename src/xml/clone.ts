@@ -2,12 +2,15 @@
 // Rules learned from virt-manager's virt-clone (virtinst/cloner.py), extended where a clone of a
 // template needs more (own NVRAM, generation ID, identity via SMBIOS, no template marker).
 import { randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
 import { attr, child, children, removeChildren, removeNode } from './doc.js';
 import { DomainXml } from './domain.js';
 import type { DiskXml } from './devices.js';
+import type { Element } from './doc.js';
 import { OEM_PREFIX, checkOemLimits } from './identity.js';
 import { VIRTKIT_NS } from './metadata.js';
 import { invalid } from '../errors.js';
+import { argOptString } from '../args.js';
 import { randomMac, validateAbsolutePath, validateMac, validateName, validateUuid } from './validate.js';
 
 /** What diskMap is told about a source disk it must decide on. */
@@ -45,11 +48,14 @@ export interface CloneOptions {
   name: string;
   /** Default: crypto.randomUUID(). Must differ from the source's. */
   uuid?: string;
-  /** MACs for the interfaces in document order; missing ones are random 52:54:00:xx:xx:xx. */
+  /**
+   * MACs for the interfaces in document order (none may be one the source uses); missing ones are
+   * random 52:54:00:xx:xx:xx, never one the source uses.
+   */
   macs?: string[];
   /**
-   * Decides each writable disk. Not called for CD-ROMs, floppies, read-only, shareable or empty
-   * disks: those are shared as they are.
+   * Decides each writable disk, floppies and CD-ROMs without `<readonly/>` included (virt-clone's
+   * rule). Not called for read-only, shareable or empty disks: those are shared as they are.
    */
   diskMap: (disk: CloneDiskInfo) => CloneDiskAction;
   /** The clone's own NVRAM file. Absent: the path is removed and libvirt makes `<name>_VARS.fd` from the template. */
@@ -61,8 +67,14 @@ export interface CloneOptions {
    * entries; other software's entries are kept. Sets `<smbios mode='sysinfo'/>` so QEMU exposes them.
    */
   oemStrings?: string[];
-  /** Path of the log file for `<serial type='file'>` ports (a template's log must not be shared). */
+  /**
+   * @deprecated Every file-backed character device gets its own path by default (see
+   * cloneDomainXml). When given, the new path of the first `<serial type='file'>` (and of the
+   * console that mirrors it); the other devices still follow the default rule.
+   */
   serialLog?: string;
+  /** The clone's `<title>` (one line). Absent: the source's title is removed (virt-clone's rule). */
+  title?: string;
   /** Metadata to set (one element for `uri` under `prefix`); xml null removes it. */
   metadata?: { uri: string; prefix: string; xml: string | null };
 }
@@ -79,10 +91,44 @@ export interface CloneResult {
   disks: { target?: string; action: 'cloned' | 'shared' | 'dropped'; from?: string; to?: string; format?: string }[];
 }
 
-/** True for disks a clone shares instead of copying (virt-clone's rule). */
+/**
+ * True for disks a clone shares instead of copying (virt-clone's rule): read-only, shareable,
+ * empty, or transient with a shared backing image. A writable floppy, or a CD-ROM without
+ * `<readonly/>` (libvirt adds it to every CD-ROM it defines), is the clone's own like any disk.
+ */
 export function isSharedDisk(d: DiskXml): boolean {
   const transient = child(d.element, 'transient');
-  return d.device === 'cdrom' || d.device === 'floppy' || d.readonly || d.shareable || d.empty || attr(transient, 'shareBacking') === 'yes';
+  return d.readonly || d.shareable || d.empty || attr(transient, 'shareBacking') === 'yes';
+}
+
+/** A host path as a comparison key: '//', '/./', '..' and a trailing '/' resolved lexically. */
+export function pathKey(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** A UUID as a comparison key: libvirt accepts it with or without dashes, in either case. */
+function uuidKey(u: string): string {
+  return u.replace(/[-\s]/g, '').toLowerCase();
+}
+
+/** The key of a `{pool, volume}` disk source. */
+const volumeKey = (pool: string | undefined, volume: string | undefined) => `${pool ?? ''}\0${volume ?? ''}`;
+
+/**
+ * virt-clone's rule for a clone's own copy of a file next to the source's: in the same directory,
+ * a name that starts with the source domain's name gets the clone's instead
+ * (`tpl-serial0.log` -> `web1-serial0.log`), any other gets `-<clone>` before its extension
+ * (`console.log` -> `console-web1.log`).
+ */
+export function clonedFilePath(path: string, sourceName: string | undefined, cloneName: string): string {
+  const dir = posix.dirname(path);
+  const base = posix.basename(path);
+  const dot = base.lastIndexOf('.');
+  const [stem, ext] = dot > 0 && base.length - dot - 1 <= 7 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
+  const rest = sourceName && stem.startsWith(sourceName) ? stem.slice(sourceName.length) : undefined;
+  const fresh = rest !== undefined && (rest === '' || /^[^A-Za-z0-9]/.test(rest)) ? `${cloneName}${rest}` : `${stem}-${cloneName}`;
+  return `${dir === '/' ? '' : dir}/${fresh}${ext}`;
 }
 
 function applyDisk(d: DiskXml, action: CloneDiskAction, index: number): { to: string; format: string } {
@@ -90,6 +136,7 @@ function applyDisk(d: DiskXml, action: CloneDiskAction, index: number): { to: st
     throw invalid(`diskMap for disk ${d.target ?? index} must return 'share', 'drop', { path, format } or { pool, volume, format }`);
   }
   const before = d.type === 'volume' ? `${d.pool}/${d.volume}` : d.path;
+  if ('path' in action && 'pool' in action) throw invalid(`diskMap for disk ${d.target ?? index} must return either a path or a pool and volume, not both`);
   let to: string;
   if ('path' in action) {
     validateAbsolutePath(action.path, `diskMap(${d.target}).path`);
@@ -107,6 +154,49 @@ function applyDisk(d: DiskXml, action: CloneDiskAction, index: number): { to: st
   return { to, format: action.format };
 }
 
+/**
+ * Gives every file a character device writes (a `type='file'` serial, console, parallel port or
+ * channel, a `<log file>`) and every socket it listens on (`type='unix'` in bind mode) a path of
+ * the clone's own, by clonedFilePath. One source path gets one new path, so a console that mirrors
+ * a serial port keeps pointing at the same file.
+ */
+function renameCharDevFiles(dom: DomainXml, sourceName: string | undefined, cloneName: string, firstSerial: string | undefined): void {
+  const devices = child(dom.root, 'devices');
+  if (!devices) return;
+  const places: { el: Element; attr: string }[] = [];
+  for (const kind of ['serial', 'console', 'parallel', 'channel']) {
+    for (const el of children(devices, kind)) {
+      if (el.namespaceURI) continue;
+      const type = attr(el, 'type');
+      const src = child(el, 'source');
+      if (src && attr(src, 'path') && (type === 'file' || (type === 'unix' && (attr(src, 'mode') ?? 'bind') === 'bind'))) places.push({ el: src, attr: 'path' });
+      const log = child(el, 'log');
+      if (log && attr(log, 'file')) places.push({ el: log, attr: 'file' });
+    }
+  }
+  const taken = new Set<string>();
+  for (const p of places) taken.add(pathKey(attr(p.el, p.attr)!));
+  const renamed = new Map<string, string>();
+  if (firstSerial !== undefined) {
+    const s = dom.serials.find((x) => x.type === 'file' && x.path);
+    if (s) {
+      renamed.set(pathKey(s.path!), firstSerial);
+      taken.add(pathKey(firstSerial));
+    }
+  }
+  for (const p of places) {
+    const old = pathKey(attr(p.el, p.attr)!);
+    let fresh = renamed.get(old);
+    if (fresh === undefined) {
+      fresh = clonedFilePath(old, sourceName, cloneName);
+      for (let n = 2; taken.has(pathKey(fresh)); n++) fresh = clonedFilePath(old, sourceName, `${cloneName}-${n}`);
+      renamed.set(old, fresh);
+      taken.add(pathKey(fresh));
+    }
+    p.el.setAttribute(p.attr, fresh);
+  }
+}
+
 /** Clones domain XML and reports what it did. See cloneDomainXml for the rules. */
 export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
   const dom = new DomainXml(sourceXml);
@@ -115,12 +205,16 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
   validateName(o.name, 'clone name');
   if (o.name === dom.name) throw invalid(`the clone needs a new name; '${o.name}' is the source's`);
   const uuid = o.uuid === undefined ? randomUUID() : validateUuid(o.uuid);
-  if (dom.uuid && uuid === dom.uuid.toLowerCase()) throw invalid('the clone needs a new UUID');
+  if (dom.uuid && uuidKey(uuid) === uuidKey(dom.uuid)) throw invalid('the clone needs a new UUID', { argument: 'uuid' });
+  const title = argOptString('title', o.title);
+  if (title !== undefined && /[\r\n]/.test(title)) throw invalid('title must be one line (libvirt refuses a newline in it)', { argument: 'title' });
+  const sourceName = dom.name;
 
   // identity of the domain
   root.removeAttribute('id');
   dom.name = o.name;
   dom.uuid = uuid;
+  dom.title = title;
   const genid = child(root, 'genid');
   if (genid) while (genid.firstChild) genid.removeChild(genid.firstChild); // empty: libvirt makes a new one
   dom.setSmbiosSystemUuidIfPresent(uuid);
@@ -133,23 +227,32 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
 
   // network: a MAC per NIC; host-side tap names are per-domain
   const nics = dom.interfaces;
-  if (o.macs && o.macs.length > nics.length) throw invalid(`${o.macs.length} MACs given for ${nics.length} interfaces`);
-  const used = new Set<string>();
+  if (o.macs !== undefined && !Array.isArray(o.macs)) throw invalid('macs must be an array of MAC addresses', { argument: 'macs' });
+  if (o.macs && o.macs.length > nics.length) throw invalid(`${o.macs.length} MACs given for ${nics.length} interfaces`, { argument: 'macs' });
+  // The source's MACs are taken: neither given nor drawn for the clone.
+  const sourceMacs = new Set(nics.map((n) => n.mac?.toLowerCase()).filter((m): m is string => m !== undefined));
+  const used = new Set<string>(sourceMacs);
   const given = (o.macs ?? []).map(validateMac);
+  const seen = new Set<string>();
   for (const m of given) {
-    if (used.has(m)) throw invalid(`MAC address ${m} is given twice`);
+    if (seen.has(m)) throw invalid(`MAC address ${m} is given twice`, { argument: 'macs' });
+    if (sourceMacs.has(m)) throw invalid(`MAC address ${m} is the source's; a clone needs its own`, { argument: 'macs' });
+    seen.add(m);
     used.add(m);
   }
   const macs = nics.map((nic, i) => {
     const mac = given[i] ?? randomMac(used);
     nic.mac = mac;
+    // Host-side device names belong to one domain, a pre-made tap (managed='no') too.
     const t = child(nic.element, 'target');
-    if (t && attr(t, 'managed') !== 'no') removeNode(t);
+    if (t) removeNode(t);
     return mac;
   });
 
   // disks
-  const originals = new Set(dom.disks.map((d) => d.path).filter((p): p is string => p !== undefined));
+  // What the source's disks name, compared normalized ('/i//tpl.qcow2' is '/i/tpl.qcow2').
+  const originals = new Set(dom.disks.map((d) => d.path).filter((p): p is string => p !== undefined).map(pathKey));
+  const originalVolumes = new Set(dom.disks.filter((d) => d.type === 'volume').map((d) => volumeKey(d.pool, d.volume)));
   const targets = new Set<string>();
   const disks: CloneResult['disks'] = dom.disks.map((d, index) => {
     const from = d.type === 'volume' ? `${d.pool}/${d.volume}` : d.path;
@@ -162,9 +265,11 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
       return { target: d.target, action: 'dropped', from };
     }
     const { to, format } = applyDisk(d, action, index);
-    if ('path' in action && originals.has(to)) throw invalid(`diskMap(${d.target}) points at a source disk (${to}); a clone must not write to it`);
-    if (targets.has(to)) throw invalid(`diskMap gives ${to} to two disks`);
-    targets.add(to);
+    const own = 'path' in action ? originals.has(pathKey(action.path)) : originalVolumes.has(volumeKey(action.pool, action.volume));
+    if (own) throw invalid(`diskMap(${d.target}) points at a source disk (${to}); a clone must not write to it`, { argument: 'diskMap' });
+    const key = 'path' in action ? pathKey(action.path) : `volume:${volumeKey(action.pool, action.volume)}`;
+    if (targets.has(key)) throw invalid(`diskMap gives ${to} to two disks`, { argument: 'diskMap' });
+    targets.add(key);
     return { target: d.target, action: 'cloned', from, to, format };
   });
 
@@ -177,10 +282,7 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
     if (c.type === 'unix' && src && c.targetType === 'virtio' && c.targetName && (c.sourceMode ?? 'bind') === 'bind') src.removeAttribute('path');
     child(c.element, 'target')?.removeAttribute('state');
   }
-  if (o.serialLog !== undefined) {
-    validateAbsolutePath(o.serialLog, 'serialLog');
-    for (const s of dom.serials) if (s.type === 'file') child(s.element, 'source')?.setAttribute('path', o.serialLog);
-  }
+  renameCharDevFiles(dom, sourceName, o.name, o.serialLog === undefined ? undefined : validateAbsolutePath(o.serialLog, 'serialLog'));
 
   // firmware variables: never share the template's store
   const os = dom.os;
@@ -216,11 +318,19 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
 
 /**
  * Turns a (shut off) source domain's XML into a clone's. Changes: name; UUID (and the SMBIOS
- * system UUID entry); an emptied `<genid>`; no `id`; dynamic seclabel labels; a MAC per interface
- * and no host-side `<target dev>`; writable disks re-pointed via diskMap with `<driver type>`
- * written and `<backingStore>`/`<mirror>` dropped; graphics on autoport without fixed ports or
- * socket paths; virtio unix channel socket paths and channel state removed; the NVRAM path;
- * explicit TPM state locations; virtkit's OEM strings (+ smbios mode); virtkit metadata. Everything else is kept as it was.
+ * system UUID entry); an emptied `<genid>`; no `id`; no `<title>` unless `title` is given; dynamic
+ * seclabel labels; a MAC per interface and no host-side `<target dev>` (managed or not); writable
+ * disks (floppies and CD-ROMs without `<readonly/>` included) re-pointed via diskMap with
+ * `<driver type>` written, `<backingStore>`/`<mirror>` dropped and every other child of `<source>`
+ * (`<encryption>`, `<slices>`, ...) kept; graphics on autoport without fixed ports or socket paths;
+ * virtio unix channel socket paths and channel state removed; a path of the clone's own for every
+ * file-backed serial, console, parallel port and channel, log file and listening unix socket
+ * (clonedFilePath); the NVRAM path; explicit TPM state locations; virtkit's OEM strings (+ smbios
+ * mode); virtkit metadata. Everything else is kept as it was.
+ *
+ * Refused as INVALID_ARGUMENT: the source's name, the source's UUID (compared without dashes or
+ * case), a MAC the source uses, a diskMap answer naming a source disk (paths compared normalized;
+ * `{pool, volume}` compared with the source's volume disks), one target for two disks.
  */
 export function cloneDomainXml(sourceXml: string, options: CloneOptions): string {
   return cloneDomain(sourceXml, options).xml;

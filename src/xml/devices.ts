@@ -18,6 +18,9 @@ export interface BackingStoreInfo {
   format?: string;
 }
 
+/** Children of a disk's `<source>` that only describe a network source (dropped when it becomes local). */
+const NETWORK_SOURCE_CHILDREN = ['host', 'auth', 'config', 'snapshot', 'ssl', 'cookies', 'readahead', 'timeout', 'reconnect', 'knownHosts', 'identity', 'initiator'];
+
 /** A `<disk>` element. */
 export class DiskXml {
   /**
@@ -105,26 +108,32 @@ export class DiskXml {
     removeChildren(this.element, 'backingStore');
   }
   /**
-   * Points the disk at a new source. The `<source>` element is rebuilt: its per-image attributes
-   * and children go, `startupPolicy` and `<seclabel>` children are kept.
+   * Points the disk at a new source. Only what names the image changes: the path (`file`, `dev`,
+   * `dir`) or `pool`/`volume` attributes are replaced, per-image runtime attributes (`index`,
+   * `fdgroup`, a volume's `mode`) go, `startupPolicy` stays, and every child of `<source>` stays
+   * (`<encryption>`, `<slices>`, `<seclabel>`, `<reservations>`, ...), except, when a network
+   * source becomes a local one, the children that only describe the network (`<host>`, `<auth>`, ...).
    */
   setSource(src: DiskSource): void {
     const doc = this.element.ownerDocument!;
     const old = child(this.element, 'source');
-    const fresh = doc.createElement('source');
-    if ('path' in src) fresh.setAttribute(src.type === 'file' ? 'file' : 'dev', src.path);
-    else {
-      fresh.setAttribute('pool', src.pool);
-      fresh.setAttribute('volume', src.volume);
-    }
-    const policy = attr(old, 'startupPolicy');
-    if (policy !== undefined) fresh.setAttribute('startupPolicy', policy);
-    if (old) {
-      for (const sl of children(old, 'seclabel')) fresh.appendChild(sl.cloneNode(true));
-      this.element.replaceChild(fresh, old);
-    } else {
+    const wasNetwork = this.type === 'network';
+    if (!old) {
+      const fresh = doc.createElement('source');
       insertChild(this.element, fresh, child(this.element, 'target') ?? null);
     }
+    const el = child(this.element, 'source')!;
+    for (const a of Array.from(el.attributes)) if (!a.namespaceURI && a.name !== 'startupPolicy') el.removeAttribute(a.name);
+    // New attributes go first, where libvirt writes them; startupPolicy after them.
+    const policy = attr(el, 'startupPolicy');
+    if (policy !== undefined) el.removeAttribute('startupPolicy');
+    if ('path' in src) el.setAttribute(src.type === 'file' ? 'file' : 'dev', src.path);
+    else {
+      el.setAttribute('pool', src.pool);
+      el.setAttribute('volume', src.volume);
+    }
+    if (policy !== undefined) el.setAttribute('startupPolicy', policy);
+    if (wasNetwork) for (const name of NETWORK_SOURCE_CHILDREN) removeChildren(el, name);
     this.element.setAttribute('type', src.type);
   }
   /** Plain snapshot. */

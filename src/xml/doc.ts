@@ -19,25 +19,170 @@ const COMMENT = 8;
 const DOCUMENT = 9;
 const DOCTYPE = 10;
 
+/** XML 1.0 §2.2 Char: anything else may not appear in a document, raw or as a character reference. */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** A reference in character data or an attribute value (XML 1.0 §4.1), matched where an '&' is. */
+const REFERENCE = /&(?:#([0-9]+)|#x([0-9A-Fa-f]+)|([A-Za-z_:][-A-Za-z0-9._:]*));/y;
+const PREDEFINED = new Set(['lt', 'gt', 'amp', 'apos', 'quot']);
+
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+/** A well-formedness error at a place in the (line-end normalized) source. */
+class XmlSyntaxError extends Error {
+  constructor(message: string, readonly line?: number, readonly column?: number) {
+    super(message);
+  }
+}
+
+/** Offsets of the line starts of `src`, to turn the parser's line/column into an offset and back. */
+class Lines {
+  private starts: number[] = [0];
+  constructor(private readonly src: string) {
+    for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  offset(line: number, column: number): number {
+    return (this.starts[line - 1] ?? this.src.length) + column - 1;
+  }
+  at(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.starts[lo]! + 1 };
+  }
+}
+
 /**
- * Parses an XML string. Malformed input (including undefined entities and unbound prefixes)
- * throws a VirtkitError `INVALID_ARGUMENT` naming `what` and the parser's message.
+ * What xmldom lets through but XML 1.0 forbids, in one run of character data (`text`) or one
+ * attribute value, located by the parser: every '&' must start a reference to a predefined entity
+ * or to a legal character, and character data must not contain ']]>'.
+ */
+function checkRun(src: string, lines: Lines, start: number, end: number, text: boolean): void {
+  const fail = (at: number, msg: string): never => {
+    const { line, column } = lines.at(at);
+    throw new XmlSyntaxError(msg, line, column);
+  };
+  if (text) {
+    const k = src.indexOf(']]>', start);
+    if (k >= 0 && k < end) fail(k, "']]>' is not allowed in character data");
+  }
+  for (let i = src.indexOf('&', start); i >= 0 && i < end; i = src.indexOf('&', i + 1)) {
+    REFERENCE.lastIndex = i;
+    const m = REFERENCE.exec(src);
+    if (!m || REFERENCE.lastIndex > end) fail(i, "'&' must start a reference such as &amp;");
+    const [ref, dec, hex, name] = m!;
+    if (name !== undefined) {
+      if (!PREDEFINED.has(name)) fail(i, `undefined entity ${ref}`);
+    } else {
+      const code = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
+      if (!isXmlChar(code)) fail(i, `character reference ${ref} is not a legal XML character`);
+    }
+  }
+}
+
+/** Runs checkRun over every text node and attribute value under `node`, by the parser's positions. */
+function checkRuns(node: Node, src: string, lines: Lines): void {
+  const pos = (n: { lineNumber?: number; columnNumber?: number }): number | undefined =>
+    n.lineNumber !== undefined && n.columnNumber !== undefined ? lines.offset(n.lineNumber, n.columnNumber) : undefined;
+  for (let c: Node | null = node.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === TEXT) {
+      const at = pos(c);
+      if (at === undefined) continue;
+      const end = src.indexOf('<', at);
+      checkRun(src, lines, at, end < 0 ? src.length : end, true);
+    } else if (c.nodeType === ELEMENT) {
+      const attrs = Array.from((c as Element).attributes);
+      const at = pos(c);
+      // xmldom keeps one of two attributes with the same namespace and local name (p:x, q:x with
+      // p and q bound to one URI) and drops the other; count what the start tag really has.
+      if (at !== undefined && src[at] === '<') {
+        let n = 0;
+        let q: string | undefined;
+        for (let i = at + 1; i < src.length; i++) {
+          const ch = src[i];
+          if (q) {
+            if (ch === q) q = undefined;
+          } else if (ch === "'" || ch === '"') q = ch;
+          else if (ch === '=') n++;
+          else if (ch === '>') break;
+        }
+        if (n !== attrs.length) {
+          const { line, column } = lines.at(at);
+          throw new XmlSyntaxError(`<${(c as Element).tagName}> has two attributes with the same namespace and local name`, line, column);
+        }
+      }
+      for (const a of attrs) {
+        const at = pos(a);
+        const q = at === undefined ? undefined : src[at];
+        if (q !== "'" && q !== '"') continue;
+        const end = src.indexOf(q, at! + 1);
+        checkRun(src, lines, at! + 1, end < 0 ? src.length : end, false);
+      }
+      checkRuns(c, src, lines);
+    }
+  }
+}
+
+/**
+ * Parses an XML string strictly: anything an XML 1.0 parser refuses (unquoted or valueless
+ * attributes, a bare '&', ']]>' in text, characters outside XML's Char production raw or as
+ * references, undefined entities, unbound prefixes, ...) throws a VirtkitError `INVALID_ARGUMENT`
+ * naming `what`, with the parser's message and position (`details.line`, `details.column`).
+ * A leading byte order mark is accepted; a DOCTYPE is dropped (entities are never expanded, so a
+ * document that uses one is refused).
  */
 export function parseXml(xml: string, what = 'XML'): Document {
-  if (typeof xml !== 'string') throw invalid(`${what}: expected a string, got ${typeof xml}`);
+  if (typeof xml !== 'string') throw invalid(`${what}: expected a string, got ${typeof xml}`, { argument: what, what });
+  // XML 1.0 §2.11 line ends (xmldom's default would also turn U+0085/U+2028 into LF, as XML 1.1 does).
+  const src = (xml.charCodeAt(0) === 0xfeff ? xml.slice(1) : xml).replace(/\r\n?/g, '\n');
+  const lines = new Lines(src);
+  let first: XmlSyntaxError | undefined;
   const parser = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') throw new Error(message);
+    normalizeLineEndings: (s: string) => s,
+    onError: (level, message, handler) => {
+      // U+FFFD is a legal character; xmldom only guesses at an encoding problem.
+      if (level === 'warning' && message.startsWith('Unicode replacement character')) return;
+      const loc = (handler as { locator?: { lineNumber?: number; columnNumber?: number } } | undefined)?.locator;
+      first ??= new XmlSyntaxError(message, loc?.lineNumber, loc?.columnNumber);
+      throw first;
     },
   });
   let doc: Document;
   try {
-    doc = parser.parseFromString(xml, 'text/xml');
+    const bad = NOT_XML_CHAR.exec(src);
+    if (bad) {
+      const { line, column } = lines.at(bad.index);
+      const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      throw new XmlSyntaxError(`character U+${cp} is not allowed in XML`, line, column);
+    }
+    doc = parser.parseFromString(src, 'text/xml');
+    checkRuns(doc, src, lines);
   } catch (e) {
-    const msg = e instanceof Error ? e.message.replace(/^Reporting \w+ "(.*)" caused [\s\S]*$/, '$1') : String(e);
-    throw new VirtkitError('INVALID_ARGUMENT', `${what} is not well-formed XML: ${msg}`, { cause: e, details: { what } });
+    const err = e instanceof XmlSyntaxError ? e : first;
+    const loc = e as { locator?: { lineNumber?: number; columnNumber?: number } };
+    const line = err ? err.line : loc?.locator?.lineNumber;
+    const column = err ? err.column : loc?.locator?.columnNumber;
+    const msg = err ? err.message : e instanceof Error ? e.message : String(e);
+    const where = line !== undefined ? ` (line ${line}, column ${column ?? '?'})` : '';
+    throw new VirtkitError('INVALID_ARGUMENT', `${what} is not well-formed XML: ${msg}${where}`, {
+      cause: e,
+      details: { argument: what, what, ...(line !== undefined ? { line, column } : {}) },
+    });
   }
-  if (!doc.documentElement) throw invalid(`${what} has no root element`, { what });
+  if (!doc.documentElement) throw invalid(`${what} has no root element`, { argument: what, what });
+  // Nothing a DOCTYPE declares is used (entities are refused above), so it is not carried along.
+  for (let c: Node | null = doc.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== DOCTYPE) continue;
+    const ws = c.nextSibling;
+    if (ws && ws.nodeType === TEXT && /^\s*$/.test(ws.nodeValue ?? '')) doc.removeChild(ws);
+    doc.removeChild(c);
+    break;
+  }
   // xmldom drops whitespace after the last node; remember it so serialize() gives it back
   const tail = /\s*$/.exec(xml)?.[0] ?? '';
   if (tail) trailing.set(doc, tail);

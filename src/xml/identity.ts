@@ -13,6 +13,7 @@
 // strings (the SMBIOS type 11 count is one byte), all together at most MAX_OEM_TOTAL_BYTES
 // (the 32-bit SMBIOS entry point caps the whole table at 64 KiB).
 import { invalid } from '../errors.js';
+import { argString } from '../args.js';
 
 /** What a clone learns about itself at first boot. */
 export interface CloneIdentity {
@@ -35,40 +36,85 @@ export const MAX_OEM_ENTRIES = 255;
 /** Largest total of all OEM strings, in bytes. */
 export const MAX_OEM_TOTAL_BYTES = 32768;
 
+// What the first-boot script (src/firstboot/script.ts) applies, and so all deploy accepts: a value
+// it would drop must be refused on the host, before anything is made.
+//   hostname  RFC 1123 (the script's valid_hostname takes [A-Za-z0-9.-], 1-253, no leading '-')
+//   user      [A-Za-z_][A-Za-z0-9_.-]{0,31} (valid_user: [A-Za-z0-9._-], no leading '-'; no '$')
+//   key line  one line after trimming: no newline, no NUL (add_ssh_key; the shell drops NULs)
+//   hash      printable ASCII, no space, no ':' (set_root_hash refuses ':' and newlines)
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const USER = /^[a-z_][a-z0-9_.-]{0,30}\$?$/i;
+const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 const DATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const HASH = /^[\x21-\x7e]+$/;
+const HASH = /^[\x21-\x39\x3b-\x7e]+$/;
+const IDENTITY_KEYS = ['hostname', 'sshAuthorizedKeys', 'rootPasswordHash', 'data'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks an identity against the rules the first-boot script applies (see above) and returns it
+ * with SSH key lines trimmed. Unknown fields are refused (a typo must not drop a setting), except
+ * those in `extraKeys`, which the caller checks. Errors are INVALID_ARGUMENT with
+ * `details.argument` naming the field under `argument` (e.g. 'identity.hostname'); a hash or a
+ * key is never echoed.
+ */
+export function checkIdentity(identity: unknown, argument = 'identity', extraKeys: readonly string[] = []): CloneIdentity {
+  const fail = (field: string, msg: string): never => {
+    throw invalid(`${field} ${msg}`, { argument: field });
+  };
+  if (!isObject(identity)) fail(argument, 'must be an object');
+  const id = identity as Record<string, unknown>;
+  for (const k of Object.keys(id)) if (!IDENTITY_KEYS.includes(k) && !extraKeys.includes(k)) fail(`${argument}.${k}`, `is not an identity field (known: ${[...IDENTITY_KEYS, ...extraKeys].join(', ')})`);
+  const out: CloneIdentity = {};
+  if (id.hostname !== undefined) {
+    const h = id.hostname;
+    if (typeof h !== 'string' || !HOSTNAME.test(h)) throw invalid(`invalid hostname ${JSON.stringify(h)}: an RFC 1123 host name is expected`, { argument: `${argument}.hostname`, hostname: h });
+    out.hostname = h;
+  }
+  if (id.rootPasswordHash !== undefined) {
+    const h = id.rootPasswordHash;
+    if (typeof h !== 'string' || !HASH.test(h)) fail(`${argument}.rootPasswordHash`, "must be a crypt(3) hash: printable ASCII without spaces or ':'");
+    out.rootPasswordHash = h as string;
+  }
+  if (id.sshAuthorizedKeys !== undefined) {
+    const all = id.sshAuthorizedKeys;
+    if (!isObject(all)) fail(`${argument}.sshAuthorizedKeys`, 'must be an object of user name to key lines');
+    out.sshAuthorizedKeys = {};
+    for (const [user, keys] of Object.entries(all as Record<string, unknown>)) {
+      const at = `${argument}.sshAuthorizedKeys.${user}`;
+      if (!USER.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)} in sshAuthorizedKeys`, { argument: at, user });
+      if (!Array.isArray(keys)) fail(at, 'must be an array of key lines');
+      out.sshAuthorizedKeys[user] = (keys as unknown[]).map((k, i) => {
+        const line = argString(`${at}[${i}]`, k).trim();
+        if (line === '') fail(`${at}[${i}]`, 'is empty');
+        if (/[\r\n]/.test(line)) fail(`${at}[${i}]`, 'must be one line (it has a line break)');
+        return line;
+      });
+    }
+  }
+  if (id.data !== undefined) {
+    const data = id.data;
+    if (!isObject(data)) fail(`${argument}.data`, 'must be an object of key to string');
+    out.data = {};
+    for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+      if (!DATA_KEY.test(key)) throw invalid(`invalid data key ${JSON.stringify(key)}: letters, digits, '.', '_', '-' (≤ 64)`, { argument: `${argument}.data`, key });
+      // base64 on the way, so any text, NUL included; a lone surrogate would not survive UTF-8
+      out.data[key] = argString(`${argument}.data.${key}`, value, { allowNul: true });
+    }
+  }
+  return out;
+}
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 /** Encodes an identity as OEM strings (format above); INVALID_ARGUMENT on bad input or limits. */
 export function identityOemStrings(identity: CloneIdentity): string[] {
-  if (!identity || typeof identity !== 'object') throw invalid('identity must be an object');
+  const { hostname, sshAuthorizedKeys, rootPasswordHash, data } = checkIdentity(identity);
   const out = [`${OEM_PREFIX}v=1`];
-  const { hostname, sshAuthorizedKeys, rootPasswordHash, data } = identity;
-  if (hostname !== undefined) {
-    if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) throw invalid(`invalid hostname ${JSON.stringify(hostname)}`, { hostname });
-    out.push(`${OEM_PREFIX}hostname=${hostname}`);
-  }
-  if (rootPasswordHash !== undefined) {
-    if (typeof rootPasswordHash !== 'string' || !HASH.test(rootPasswordHash)) throw invalid('rootPasswordHash must be a crypt(3) hash: printable ASCII without spaces');
-    out.push(`${OEM_PREFIX}root-password-hash=${rootPasswordHash}`);
-  }
-  for (const [user, keys] of Object.entries(sshAuthorizedKeys ?? {})) {
-    if (!USER.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)} in sshAuthorizedKeys`, { user });
-    if (!Array.isArray(keys)) throw invalid(`sshAuthorizedKeys.${user} must be an array of key lines`);
-    for (const k of keys) {
-      if (typeof k !== 'string' || k.trim() === '') throw invalid(`sshAuthorizedKeys.${user} has an empty or non-string key`);
-      out.push(`${OEM_PREFIX}ssh-key:${user}=${b64(k.trim())}`);
-    }
-  }
-  for (const [key, value] of Object.entries(data ?? {})) {
-    if (!DATA_KEY.test(key)) throw invalid(`invalid data key ${JSON.stringify(key)}: letters, digits, '.', '_', '-' (≤ 64)`, { key });
-    if (typeof value !== 'string') throw invalid(`data.${key} must be a string`);
-    out.push(`${OEM_PREFIX}data:${key}=${b64(value)}`);
-  }
+  if (hostname !== undefined) out.push(`${OEM_PREFIX}hostname=${hostname}`);
+  if (rootPasswordHash !== undefined) out.push(`${OEM_PREFIX}root-password-hash=${rootPasswordHash}`);
+  for (const [user, keys] of Object.entries(sshAuthorizedKeys ?? {})) for (const k of keys) out.push(`${OEM_PREFIX}ssh-key:${user}=${b64(k)}`);
+  for (const [key, value] of Object.entries(data ?? {})) out.push(`${OEM_PREFIX}data:${key}=${b64(value)}`);
   checkOemLimits(out);
   return out;
 }

@@ -445,7 +445,7 @@ describe('cloneDomainXml', () => {
   it('keeps everything else byte for byte', () => {
     const out = cloneRich().xml;
     const untouched = RICH_XML.split(/(?=\n  <[a-z])/).filter((chunk) =>
-      !/<(name|uuid|genid|metadata|sysinfo|os|devices|seclabel)[ >]/.test(chunk.slice(0, 20)));
+      !/<(name|uuid|genid|title|metadata|sysinfo|os|devices|seclabel)[ >]/.test(chunk.slice(0, 20)));
     expect(untouched.length).toBeGreaterThan(8);
     for (const chunk of untouched) expect(out).toContain(chunk);
     for (const kept of [
@@ -455,7 +455,7 @@ describe('cloneDomainXml', () => {
       "<disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='/srv/iso/debian-12.iso'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>",
       "<tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0' persistent_state='yes'/>\n    </tpm>",
       "<qemu:commandline>\n    <qemu:arg value='-newarg'/>\n  </qemu:commandline>",
-      '<title>Golden &amp; &quot;shiny&quot; &lt;image&gt;</title>',
+      '<description>multi\nline &apos;text&apos;</description>',
       "<entry name='manufacturer'>ACME</entry>",
       "<address type='virtio-serial' controller='0' bus='0' port='1'/>",
     ]) expect(out).toContain(kept);
