@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <algorithm>
 #include <vector>
 
 namespace vk {
@@ -11,7 +12,7 @@ namespace vk {
 namespace {
 
 // Up to kEager threads start at once when calls are queued and none is free. Past that a
-// monitor adds one thread at a time, only while the oldest queued call has waited kStarved:
+// monitor adds up to 4 threads at a time, only while the oldest queued call has waited kStarved:
 // a burst of a thousand calls (which libvirtd serves a few at a time per connection anyway)
 // does not start a thousand threads, and calls stuck on a hung daemon do not starve the rest.
 constexpr size_t kEager = 8;
@@ -28,7 +29,9 @@ struct Pool {
   std::condition_variable cv, monitorCv;
   std::deque<std::pair<Task*, Clock::time_point>> queue;
   size_t threads = 0, idle = 0, running = 0;
+  size_t waking = 0;  // idle threads already signalled: one wake-up per thread, not per call
   bool monitor = false;
+  bool monitorParked = false;  // asleep until told: Submit wakes it once, not per call
 };
 Pool& P() {
   static Pool* p = new Pool();
@@ -41,9 +44,12 @@ void Loop() {
   for (;;) {
     while (p.queue.empty()) {
       p.idle++;
-      bool woke = p.cv.wait_for(l, kIdleExit, [&] { return !p.queue.empty(); });
+      // No predicate: every return (signal, spurious, timeout) consumes one pending wake-up, so
+      // `waking` never counts a thread that went back to sleep.
+      bool timedOut = p.cv.wait_for(l, kIdleExit) == std::cv_status::timeout;
       p.idle--;
-      if (!woke && p.threads > kFloor) {
+      if (p.waking > 0) p.waking--;
+      if (timedOut && p.queue.empty() && p.threads > kFloor) {
         p.threads--;
         return;
       }
@@ -73,15 +79,18 @@ void Monitor() {
   Pool& p = P();
   std::unique_lock<std::mutex> l(p.mu);
   for (;;) {
-    // Asleep until Submit finds every thread inside a call; then a look every kStarved.
-    if (p.queue.empty() || p.threads - p.running > 0) {
+    // Asleep while nothing waits; a look every kStarved while calls wait.
+    if (p.queue.empty()) {
+      p.monitorParked = true;
       p.monitorCv.wait(l);
+      p.monitorParked = false;
       continue;
     }
     p.monitorCv.wait_for(l, kStarved);
-    if (p.queue.empty()) continue;
-    bool starved = Clock::now() - p.queue.front().second >= kStarved;
-    if (starved && p.threads - p.running == 0 && p.threads < kCeiling) Spawn(p);
+    if (p.queue.empty() || p.threads - p.running > 0) continue;
+    if (Clock::now() - p.queue.front().second < kStarved) continue;
+    // Starved: up to 4 more at a time (40 calls stuck on a hung daemon need 40 threads).
+    for (size_t i = 0, n = std::min<size_t>(4, p.queue.size()); i < n && p.threads < kCeiling; i++) Spawn(p);
   }
 }
 
@@ -98,7 +107,10 @@ void Submit(Task* t) {
       if (p.threads < kEager) {
         Spawn(p);
       } else if (p.monitor) {
-        p.monitorCv.notify_one();
+        if (p.monitorParked) {
+          p.monitorParked = false;
+          p.monitorCv.notify_one();
+        }
       } else {
         p.monitor = true;
         try {
@@ -108,7 +120,10 @@ void Submit(Task* t) {
         }
       }
     }
-    wake = p.idle > 0;  // busy threads come back to the queue by themselves: no futex call
+    // Busy threads come back to the queue by themselves, and a signalled thread takes every call
+    // it finds: wake another only while idle threads outnumber those already woken.
+    wake = p.idle > p.waking;
+    if (wake) p.waking++;
   }
   if (wake) p.cv.notify_one();
 }
