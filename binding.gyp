@@ -12,6 +12,7 @@
         "native/domain.cc",
         "native/storage_pool.cc",
         "native/storage_vol.cc",
+        "native/stream.cc",
         "native/guestfs.cc",
         "native/guestfs_calls.cc"
       ],

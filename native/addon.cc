@@ -8,6 +8,7 @@
 #include "call_pool.h"
 #include "storage_pool.h"
 #include "storage_vol.h"
+#include "stream.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace vk;
@@ -21,6 +22,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   Domain::Init(env, exports);
   StoragePool::Init(env, exports);
   StorageVol::Init(env, exports);
+  VolStream::Init(env, exports);
   Guestfs::Init(env, exports);
   exports.Set("libvirtVersion", Napi::Number::New(env, LIBVIR_VERSION_NUMBER));
   exports.Set("poolStats", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {

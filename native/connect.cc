@@ -1,5 +1,4 @@
 #include "connect.h"
-#include "domain.h"
 #include "event_loop.h"
 #include <mutex>
 
@@ -175,7 +174,6 @@ void Connect::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("nodeGetInfo", &Connect::NodeGetInfo),
       InstanceMethod("listAllDomains", &Connect::ListAllDomains),
       InstanceMethod("domainLookupByName", &Connect::DomainLookupByName),
-      InstanceMethod("domainLookupByNameInfo", &Connect::DomainLookupByNameInfo),
       InstanceMethod("domainLookupByUUIDString", &Connect::DomainLookupByUUIDString),
       InstanceMethod("domainLookupByID", &Connect::DomainLookupByID),
       InstanceMethod("domainDefineXML", &Connect::DomainDefineXML),
@@ -402,28 +400,6 @@ Napi::Value Connect::DomainLookupByName(const Napi::CallbackInfo& info) {
   auto c = Ptr(info);
   std::string name = ArgString(info, 0);
   return QueueHandle<virDomainPtr>(info, [c, name] { return virDomainLookupByName(c, name.c_str()); }, &AddonData::domain);
-}
-// domainLookupByNameInfo(name) -> [Domain, info]: the lookup and its first getInfo fused in one
-// job (one round trip between threads for two RPCs).
-Napi::Value Connect::DomainLookupByNameInfo(const Napi::CallbackInfo& info) {
-  auto c = Ptr(info);
-  std::string name = ArgString(info, 0);
-  struct Out { virDomainPtr d = nullptr; virDomainInfo i{}; };
-  return Queue<Out>(info.Env(), Owner(info),
-      [c, name](Out& r, NativeError& e) {
-        r.d = virDomainLookupByName(c, name.c_str());
-        if (!r.d) { e.CaptureVirt(); return; }
-        if (virDomainGetInfo(r.d, &r.i) < 0) e.CaptureVirt();
-      },
-      [](Napi::Env env, Out& r) -> Napi::Value {
-        Napi::Array a = Napi::Array::New(env, 2);
-        virDomainPtr d = r.d;
-        r.d = nullptr;
-        a.Set(0u, Wrap(env, &AddonData::domain, d));
-        a.Set(1u, DomainInfoToJS(env, r.i));
-        return a;
-      },
-      [](Out& r) { if (r.d) virDomainFree(r.d); });
 }
 Napi::Value Connect::DomainLookupByUUIDString(const Napi::CallbackInfo& info) {
   auto c = Ptr(info);

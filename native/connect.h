@@ -46,7 +46,6 @@ class Connect : public Napi::ObjectWrap<Connect> {
   Napi::Value NodeGetInfo(const Napi::CallbackInfo& info);
   Napi::Value ListAllDomains(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByName(const Napi::CallbackInfo& info);
-  Napi::Value DomainLookupByNameInfo(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByUUIDString(const Napi::CallbackInfo& info);
   Napi::Value DomainLookupByID(const Napi::CallbackInfo& info);
   Napi::Value DomainDefineXML(const Napi::CallbackInfo& info);

@@ -168,6 +168,8 @@ using T_tar_out_opts = struct guestfs_tar_out_opts_argv;
 using T_is_file_opts = struct guestfs_is_file_opts_argv;
 using T_is_dir_opts = struct guestfs_is_dir_opts_argv;
 using T_selinux_relabel = struct guestfs_selinux_relabel_argv;
+using T_e2fsck = struct guestfs_e2fsck_argv;  VK_OPTS(T_e2fsck, VK_OPT_INT(T_e2fsck, correct, GUESTFS_E2FSCK_CORRECT_BITMASK), VK_OPT_INT(T_e2fsck, forceall, GUESTFS_E2FSCK_FORCEALL_BITMASK))
+using T_md_create = struct guestfs_md_create_argv;  VK_OPTS(T_md_create, VK_OPT_STR(T_md_create, level, GUESTFS_MD_CREATE_LEVEL_BITMASK), VK_OPT_INT(T_md_create, nrdevices, GUESTFS_MD_CREATE_NRDEVICES_BITMASK))
 
 VK_OPTS(T_add_drive_opts,
         VK_OPT_INT(T_add_drive_opts, readonly, GUESTFS_ADD_DRIVE_OPTS_READONLY_BITMASK),
@@ -427,6 +429,8 @@ extern const GfsCall kGfsCalls[] = {
     VK_GFS(vgchange_uuid_all), VK_GFS(pvuuid), VK_GFS(vguuid), VK_GFS(lvuuid), VK_GFS(vgpvuuids), VK_GFS(is_lv),
     VK_GFS(lvm_canonical_lv_name), VK_GFS(list_md_devices), VK_GFS(part_to_dev), VK_GFS(findfs_uuid),
     VK_GFS(findfs_label), VK_GFS_HASH(blkid),
+    VK_GFS_HASH(md_detail), VK_GFS_OPT(md_create, md_create),
+    VK_GFS(pvcreate), VK_GFS(vgcreate), VK_GFS(lvcreate), VK_GFS_OPT(e2fsck, e2fsck),
     VK_GFS(part_disk), VK_GFS(part_init), VK_GFS(part_add), VK_GFS(part_get_parttype), VK_GFS(blockdev_getsize64),
     VK_GFS_OPT(mkfs, mkfs_opts), VK_GFS(vfs_type), VK_GFS(vfs_uuid), VK_GFS(vfs_label), VK_GFS(set_uuid),
     VK_GFS(set_uuid_random), VK_GFS(set_label), VK_GFS(zerofree),

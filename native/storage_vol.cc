@@ -1,4 +1,5 @@
 #include "storage_vol.h"
+#include "stream.h"
 
 namespace vk {
 
@@ -14,6 +15,8 @@ void StorageVol::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("wipe", &StorageVol::Wipe),
       InstanceMethod("resize", &StorageVol::Resize),
       InstanceMethod("lookupPool", &StorageVol::LookupPool),
+      InstanceMethod("upload", &StorageVol::Upload),
+      InstanceMethod("download", &StorageVol::Download),
   });
   Data(env)->storageVol = Napi::Persistent(f);
   exports.Set("StorageVol", f);
@@ -73,5 +76,8 @@ Napi::Value StorageVol::LookupPool(const Napi::CallbackInfo& info) {
   auto v = Ptr(info);
   return QueueHandle<virStoragePoolPtr>(info, [v] { return virStoragePoolLookupByVolume(v); }, &AddonData::storagePool);
 }
+
+Napi::Value StorageVol::Upload(const Napi::CallbackInfo& info) { return OpenVolStream(info, Ptr(info), true); }
+Napi::Value StorageVol::Download(const Napi::CallbackInfo& info) { return OpenVolStream(info, Ptr(info), false); }
 
 }  // namespace vk

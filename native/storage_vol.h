@@ -21,6 +21,9 @@ class StorageVol : public Handle<StorageVol, virStorageVolPtr, virStorageVolRef,
   Napi::Value Wipe(const Napi::CallbackInfo& info);
   Napi::Value Resize(const Napi::CallbackInfo& info);
   Napi::Value LookupPool(const Napi::CallbackInfo& info);
+  // upload/download(stream, offset, length, flags): opens a VolStream (stream.h).
+  Napi::Value Upload(const Napi::CallbackInfo& info);
+  Napi::Value Download(const Napi::CallbackInfo& info);
 };
 
 }  // namespace vk

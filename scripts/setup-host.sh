@@ -9,7 +9,7 @@ PKGS=(
   pkg-config
   libvirt-dev libvirt-daemon-system libvirt-clients
   libguestfs-dev libguestfs-tools linux-image-amd64
-  qemu-system-x86 qemu-utils
+  qemu-system-x86 qemu-utils ovmf
   guestfs-tools virtinst python3-libvirt
   busybox-static openssh-client
   valgrind

@@ -19,8 +19,15 @@ export type VirtkitErrorCode =
   | 'IS_TEMPLATE'
   | 'BACKING_IN_USE'
   | 'NATIVE_USAGE'
+  | 'IO_ERROR'
   | 'ADDON_NOT_LOADED'
-  | 'LAUNCH_FAILED';
+  | 'LAUNCH_FAILED'
+  | 'BACKING_MISSING'
+  | 'FORMAT_MISMATCH'
+  | 'IMAGE_CORRUPT'
+  | 'IMAGE_IN_USE'
+  | 'NO_FIRSTBOOT_HOOK'
+  | 'MOUNT_FAILED';
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
 export class VirtkitError extends Error {

@@ -1,7 +1,8 @@
 // Public surface: re-exports only.
 export { Connection, versionString, type OpenOptions, type DomainFilter } from './connection.js';
 export { Domain, VIRTKIT_NS, type DomainState, type DomainInfo, type UndefineOptions } from './domain.js';
-export { StoragePool, Volume, type CreateVolumeOptions, type CopyOptions, type CopyProgress, type ChainLayer, type PoolInfo, type VolumeFormat } from './storage.js';
+export { StoragePool, Volume, type CreateVolumeOptions, type CopyOptions, type CopyProgress, type ChainLayer, type ImportVolumeOptions, type PoolInfo, type VolumeFormat } from './storage.js';
+export type { TransferOptions, TransferProgress, TransferResult } from './stream.js';
 export { VirtkitError, VirtError, GuestfsError, isVirtError, type VirtkitErrorCode } from './errors.js';
 export { withCallOptions, type CallOptions } from './core.js';
 export type { VirtEvent, DomainLifecycleEvent, DomainRebootEvent, DomainIOErrorEvent, DomainBlockJobEvent, PoolLifecycleEvent, CloseEvent } from './events.js';
@@ -45,4 +46,5 @@ export { FIRSTBOOT_SCRIPT, SYSTEMD_UNIT } from './firstboot/index.js';
 
 // Templates.
 export { Template, flattenClone, removeClone, type RecoverReport } from './template/index.js';
+export type { ImportTemplateOptions, ImportDomainSpec } from './template/index.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './template/index.js';

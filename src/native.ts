@@ -24,8 +24,6 @@ export interface NativeConnect {
   nodeGetInfo(): Promise<{ model: string; memoryKiB: number; cpus: number; mhz: number; nodes: number; sockets: number; cores: number; threads: number }>;
   listAllDomains(flags: number): Promise<NativeDomain[]>;
   domainLookupByName(name: string): Promise<NativeDomain>;
-  /** Lookup and getInfo fused in one native job. */
-  domainLookupByNameInfo(name: string): Promise<[NativeDomain, Awaited<ReturnType<NativeDomain['getInfo']>>]>;
   domainLookupByUUIDString(uuid: string): Promise<NativeDomain>;
   domainLookupByID(id: number): Promise<NativeDomain>;
   domainDefineXML(xml: string, flags: number): Promise<NativeDomain>;
@@ -116,10 +114,32 @@ export interface NativeStorageVol {
   wipe(flags: number): Promise<void>;
   resize(capacity: number, flags: number): Promise<void>;
   lookupPool(): Promise<NativeStoragePool>;
+  /** Opens `stream` for virStorageVolUpload / virStorageVolDownload (a VolStream is opened once). */
+  upload(stream: NativeVolStream, offset: number, length: number, flags: number): Promise<void>;
+  download(stream: NativeVolStream, offset: number, length: number, flags: number): Promise<void>;
+}
+
+/** A virStreamPtr for one volume transfer (native/stream.h); made by `new addon.VolStream()`. */
+export interface NativeVolStream {
+  /** Whole transfer from/to a local file, then finish (abort on failure). Rejects with native 'io' or 'cancelled'. */
+  sendFile(path: string, sparse: boolean, sha256: boolean, limit?: number): Promise<{ bytes: number; position: number; sha256?: string }>;
+  recvFile(path: string, sparse: boolean, sha256: boolean): Promise<{ bytes: number; position: number; sha256?: string }>;
+  send(data: Buffer): Promise<void>;
+  sendHole(length: number): Promise<void>;
+  /** Data, a hole's length (stopAtHole only), or null at the end. */
+  recv(max: number, stopAtHole: boolean): Promise<Buffer | number | null>;
+  finish(): Promise<void>;
+  /** Idempotent virStreamAbort (on a call thread). */
+  abort(): Promise<void>;
+  /** No RPC: a sendFile/recvFile in progress stops at its next chunk. */
+  cancel(): void;
+  /** Called with (bytes, position) during sendFile/recvFile, at most every 100 ms. */
+  _onprogress?: (bytes: number, position: number) => void;
 }
 
 export interface NativeAddon {
   Connect: new () => NativeConnect;
+  VolStream: new () => NativeVolStream;
   libvirtVersion: number;
   /** virtkit's own call threads (never libuv's pool). */
   poolStats(): { threads: number; idle: number; queued: number };

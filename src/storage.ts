@@ -8,6 +8,8 @@ import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { checkName } from './names.js';
 import { SAFE_UINT, argBool, argInt, argOptBool, argOptInt, argOptEnum, argOptFunction, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
 import { VolumeXml, volumeXml } from './xml/volume.js';
+import type { Readable, Writable } from 'node:stream';
+import { uploadVolume, downloadVolume, probeImage, type TransferOptions, type TransferResult } from './stream.js';
 
 /** A volume image format: 'qcow2', 'raw', or another format libvirt knows (e.g. 'vmdk'). */
 export type VolumeFormat = 'qcow2' | 'raw' | (string & {});
@@ -62,6 +64,22 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Poll interval for progress in ms (default 250). */
   progressIntervalMs?: number;
+}
+
+/** Options of {@link StoragePool.importVolume}: the new volume, and the transfer's options. */
+export interface ImportVolumeOptions extends Omit<TransferOptions, 'offset' | 'length'> {
+  /** Name of the new volume. Rejected with `ALREADY_EXISTS` when taken. */
+  name: string;
+  /**
+   * Format of the image: 'qcow2' or 'raw'. A file's format is read from its header; giving a
+   * different one is refused (`FORMAT_MISMATCH`). A Readable defaults to 'raw'.
+   */
+  format?: 'qcow2' | 'raw';
+  /**
+   * Capacity in bytes for the new volume: a raw image's size (a file's size by default; needed
+   * for a raw Readable). A qcow2 volume takes the virtual size written in the image.
+   */
+  capacity?: number;
 }
 
 /** One layer of a backing chain, as {@link Volume.backingChain} lists it. */
@@ -186,7 +204,8 @@ export class StoragePool {
       xml = await this.#volumeXmlFor(spec);
       if (spec.preallocateMetadata) flags |= C.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA;
     }
-    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolCreateXML(xml, flags)));
+    // Preallocation can take long: no default deadline (the scope's applies).
+    return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolCreateXML(xml, flags), { long: true }));
   }
 
   async #volumeXmlFor(spec: CreateVolumeOptions): Promise<string> {
@@ -237,6 +256,58 @@ export class StoragePool {
       compat: format === 'qcow2' ? (spec.compat ?? '1.1') : undefined,
       backing,
     });
+  }
+
+  /**
+   * A new volume holding the image `source` (a local file or a Readable), streamed into the
+   * pool (virStorageVolUpload; `sparse: true` keeps holes as holes). Only qcow2 and raw images
+   * are taken; a qcow2 image with a backing file is refused (it would not open in the pool).
+   * The volume is removed when the transfer fails or is aborted.
+   * @throws VirtkitError `INVALID_ARGUMENT` (another image format, a backing file, bad options),
+   *   `FORMAT_MISMATCH`, `ALREADY_EXISTS`, `NOT_FOUND`, `IO_ERROR`, `ABORTED`.
+   */
+  async importVolume(source: string | Readable, opts: ImportVolumeOptions): Promise<Volume> {
+    argOptions('opts', opts);
+    if (opts === undefined) throw invalid('importVolume needs options with a name', { argument: 'opts' });
+    checkName('volume', opts.name, 'opts.name');
+    argOptEnum('opts.format', opts.format, ['qcow2', 'raw'] as const);
+    argOptInt('opts.capacity', opts.capacity, { min: 1, max: SAFE_UINT.max });
+    if (typeof source !== 'string' && (source === null || typeof source !== 'object' || typeof (source as Readable).pipe !== 'function'))
+      throw invalid('source must be a file path or a Readable', { argument: 'source' });
+    const { name, format: asked, capacity: cap, ...transfer } = opts;
+    if (transfer.signal?.aborted) throw abortError(transfer.signal);
+    let format: 'qcow2' | 'raw' = asked ?? 'raw';
+    let capacity = cap;
+    if (typeof source === 'string') {
+      argString('source', source, { nonEmpty: true });
+      const probe = await probeImage(source).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'ENOENT'
+          ? new VirtkitError('NOT_FOUND', `image '${source}' does not exist`, { cause: e, details: { path: source } })
+          : new VirtkitError('IO_ERROR', `cannot read '${source}': ${e.message}`, { cause: e, details: { path: source } });
+      });
+      if (probe.format !== 'qcow2' && probe.format !== 'raw')
+        throw invalid(`image '${source}' is ${probe.format}: only qcow2 and raw images can be imported (convert it with qemu-img convert -O qcow2)`, { argument: 'source', format: probe.format });
+      if (asked && asked !== probe.format)
+        throw new VirtkitError('FORMAT_MISMATCH', `image '${source}' is ${probe.format}, not ${asked}`, { details: { path: source, format: probe.format, declared: asked } });
+      if (probe.backing !== undefined)
+        throw invalid(`image '${source}' has a backing file ('${probe.backing}'): flatten it first (qemu-img convert)`, { argument: 'source' });
+      format = probe.format;
+      if (format === 'raw') capacity ??= probe.capacity;
+      else capacity = probe.capacity;
+    }
+    if (format === 'qcow2') capacity ??= 1 << 20; // replaced by the image's own header
+    if (!capacity) throw invalid('opts.capacity is required for a raw image read from a stream', { argument: 'opts.capacity' });
+    if (await this.findVolume(name)) throw new VirtkitError('ALREADY_EXISTS', `volume '${name}' already exists in pool '${this.name}'`);
+    const vol = await this.createVolume({ name, format, capacity });
+    try {
+      await vol.upload(source, transfer);
+    } catch (e) {
+      await removeAfterStream(vol);
+      throw e;
+    }
+    // libvirt refreshes the volume after the upload on a thread of its own; make it current now.
+    await this.refresh().catch(() => undefined);
+    return this.volume(name);
   }
 
   /**
@@ -363,7 +434,7 @@ export class Volume {
     argOptBool('opts.shrink', opts.shrink);
     await this.#guardBacking('resize');
     const flags = (opts.allocate ? C.VIR_STORAGE_VOL_RESIZE_ALLOCATE : 0) | (opts.shrink ? C.VIR_STORAGE_VOL_RESIZE_SHRINK : 0);
-    await this.#core.call(() => this.#n.resize(capacity, flags));
+    await this.#core.call(() => this.#n.resize(capacity, flags), { long: true });
   }
 
   /**
@@ -404,6 +475,31 @@ export class Volume {
     return chain;
   }
 
+  /**
+   * Writes `source` (a local file path or a Readable) into the volume through a libvirt stream
+   * (virStorageVolUpload), from `opts.offset` on. The bytes land as they are: uploading a qcow2
+   * file into a volume makes the volume that qcow2 image. With `sparse: true` holes travel as
+   * holes and stay holes in the volume. An existing volume that fails part-way keeps what was
+   * written before the failure (nothing is rolled back); the stream is always aborted in the daemon.
+   * @throws VirtkitError `INVALID_ARGUMENT` (bad input), `NOT_FOUND` (no such file), `IO_ERROR`
+   *   (reading the source failed; the cause is attached), `ABORTED` (the signal fired).
+   * @throws VirtError when libvirt refuses (e.g. `VIR_ERR_NO_SUPPORT` on drivers without streams).
+   */
+  async upload(source: string | Readable, opts?: TransferOptions): Promise<TransferResult> {
+    return uploadVolume(this.#core, this.#n, source, opts);
+  }
+
+  /**
+   * Reads the volume (its bytes as stored: a qcow2 volume gives its qcow2 file) into `dest`, a
+   * local file path (created or truncated; with `sparse: true` it gets holes where the volume has
+   * them) or a Writable (ended when the transfer ends; holes arrive as zeroes). A file this call
+   * created is removed when the transfer fails; an existing file is left truncated and partial.
+   * @throws VirtkitError `INVALID_ARGUMENT`, `IO_ERROR`, `ABORTED`; VirtError from libvirt.
+   */
+  async download(dest: string | Writable, opts?: TransferOptions): Promise<TransferResult> {
+    return downloadVolume(this.#core, this.#n, dest, opts);
+  }
+
   /** Full copy of this volume into `pool` (see StoragePool.copyVolume). */
   async copyTo(pool: StoragePool, opts: CopyOptions): Promise<Volume> {
     if (!(pool instanceof StoragePool)) throw invalid('copyTo: pool must be a StoragePool', { argument: 'pool' });
@@ -418,6 +514,23 @@ export class Volume {
   /** Short form for console.log and the REPL. */
   [inspect.custom](): string {
     return `Volume { name: ${inspect(this.name)}, key: ${inspect(this.key)} }`;
+  }
+}
+
+/**
+ * Deletes a volume whose stream just ended: libvirt keeps it "in use" until its post-upload
+ * refresh (a thread of its own) has run, so a refusal is retried for a few seconds.
+ */
+async function removeAfterStream(vol: Volume): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await vol.delete();
+      return;
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_STORAGE_VOL')) return;
+      if (!isVirtError(e, 'VIR_ERR_OPERATION_INVALID') && !isVirtError(e, 'VIR_ERR_INTERNAL_ERROR')) return;
+      await sleep(100);
+    }
   }
 }
 

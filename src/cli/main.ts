@@ -8,11 +8,11 @@ import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError } from '
 import { Output, table } from './output.js';
 import { packageVersion } from './version.js';
 import { sealCommand } from './commands/seal.js';
-import { templateConvert, templateCreate, templateDelete, templateList, templateRecover, templateShow } from './commands/template.js';
+import { templateConvert, templateCreate, templateImport, templateDelete, templateList, templateRecover, templateShow } from './commands/template.js';
 import { deployCommand } from './commands/deploy.js';
 import { clonesCommand, flattenCommand, removeCommand } from './commands/clones.js';
 
-const COMMANDS: Command[] = [sealCommand, templateCreate, templateConvert, templateList, templateShow, templateDelete, templateRecover, deployCommand, clonesCommand, flattenCommand, removeCommand];
+const COMMANDS: Command[] = [sealCommand, templateCreate, templateImport, templateConvert, templateList, templateShow, templateDelete, templateRecover, deployCommand, clonesCommand, flattenCommand, removeCommand];
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!));
 
 const GLOBAL_HELP = `Global options:

@@ -8,6 +8,13 @@
 export const FIRSTBOOT_SCRIPT_PATH = '/usr/lib/virtkit/firstboot.sh';
 /** First-boot commands, one file each, run in name order. */
 export const FIRSTBOOT_COMMANDS_DIR = '/usr/lib/virtkit/firstboot.d';
+/**
+ * Where they go instead when the guest's /usr is a filesystem of its own (CoreOS-style: read-only,
+ * often verity-protected): the writable root.
+ */
+export const FIRSTBOOT_ETC_DIR = '/etc/virtkit';
+export const FIRSTBOOT_ETC_SCRIPT_PATH = `${FIRSTBOOT_ETC_DIR}/firstboot.sh`;
+export const FIRSTBOOT_ETC_COMMANDS_DIR = `${FIRSTBOOT_ETC_DIR}/firstboot.d`;
 /** Written when the script has run; its presence disables the unit. */
 export const FIRSTBOOT_DONE_PATH = '/var/lib/virtkit/firstboot.done';
 
@@ -21,7 +28,8 @@ export const FIRSTBOOT_SCRIPT = `#!/bin/sh
 #      virtkit:hostname=NAME  virtkit:ssh-key:USER=BASE64(line)  virtkit:root-hash=BASE64
 #      virtkit:root-password-hash=HASH (as is; src/xml/identity.ts writes this form)
 #      virtkit:data:KEY=BASE64   (saved to /var/lib/virtkit/data/KEY)   virtkit:v=N (ignored)
-#  - commands in /usr/lib/virtkit/firstboot.d/, each run once, in name order
+#  - commands in /usr/lib/virtkit/firstboot.d/ (or /etc/virtkit/firstboot.d/ when /usr is
+#    separate), each run once, in name order
 # Then it writes /var/lib/virtkit/firstboot.done and disables itself.
 # POSIX sh: runs under dash and busybox ash. For tests every path can be moved:
 #   VIRTKIT_ROOT=/some/tree  VIRTKIT_DMI=/fake/dmi/entries  VIRTKIT_UUID=/file/with/uuid
@@ -41,6 +49,7 @@ STATE=$R/var/lib/virtkit
 DONE=$STATE/firstboot.done
 LOG=$R/var/log/virtkit-firstboot.log
 CMDS=$R/usr/lib/virtkit/firstboot.d
+[ -d "$R/etc/virtkit/firstboot.d" ] && CMDS=$R/etc/virtkit/firstboot.d
 
 have() { command -v "$1" >/dev/null 2>&1; }
 log() {

@@ -10,7 +10,11 @@ export const INIT_SCRIPT_PATH = '/etc/init.d/virtkit-firstboot';
  * Runs early (no default dependencies: only local filesystems needed) and before anything that
  * publishes the hostname or the host keys: the network (DHCP sends the hostname) and sshd.
  */
-export const SYSTEMD_UNIT = `[Unit]
+export const SYSTEMD_UNIT = systemdUnit(FIRSTBOOT_SCRIPT_PATH);
+
+/** The unit, starting the script at `script`. */
+export function systemdUnit(script: string): string {
+  return `[Unit]
 Description=virtkit first boot: this clone's machine-id, SSH host keys, hostname and keys
 DefaultDependencies=no
 Wants=network-pre.target
@@ -24,16 +28,21 @@ ConditionPathExists=!${FIRSTBOOT_DONE_PATH}
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=${FIRSTBOOT_SCRIPT_PATH}
+ExecStart=${script}
 StandardOutput=journal+console
 TimeoutSec=0
 
 [Install]
 WantedBy=multi-user.target
 `;
+}
 
 /** For guests without systemd: LSB headers for insserv/update-rc.d, and a plain start. */
-export const INIT_SCRIPT = `#!/bin/sh
+export const INIT_SCRIPT = initScript(FIRSTBOOT_SCRIPT_PATH);
+
+/** The SysV/busybox init script, starting the script at `script`. */
+export function initScript(script: string): string {
+  return `#!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          virtkit-firstboot
 # Required-Start:    $local_fs
@@ -44,7 +53,30 @@ export const INIT_SCRIPT = `#!/bin/sh
 # Short-Description: virtkit first boot (per-clone identity)
 ### END INIT INFO
 case "$1" in
-  start|'') [ -e ${FIRSTBOOT_DONE_PATH} ] || exec ${FIRSTBOOT_SCRIPT_PATH} ;;
+  start|'') [ -e ${FIRSTBOOT_DONE_PATH} ] || exec ${script} ;;
 esac
 exit 0
 `;
+}
+
+/** OpenRC's service script (openrc-run), started in the boot runlevel. */
+export function openrcScript(script: string, runner: string): string {
+  return `#!${runner}
+description="virtkit first boot (per-clone identity)"
+depend() {
+  need localmount
+  before net sshd dropbear hostname
+}
+start() {
+  [ -e ${FIRSTBOOT_DONE_PATH} ] && return 0
+  ebegin "virtkit first boot"
+  ${script}
+  eend $?
+}
+`;
+}
+
+/** The line other inits run (rc.local, inittab sysinit). Idempotent: the script checks its marker. */
+export function firstbootCommandLine(script: string): string {
+  return `[ -e ${FIRSTBOOT_DONE_PATH} ] || ${script}`;
+}

@@ -1,5 +1,6 @@
 // Validation and defaults for Guest.open, kept free of native code so it is unit-testable.
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
+import { backingChain } from './image.js';
 import { resolve } from 'node:path';
 import { VirtkitError, invalid } from '../errors.js';
 import { resolveAccel, type Accel } from './accel.js';
@@ -144,7 +145,10 @@ export function normalizeOpenOptions(opts: GuestOpenOptions, env: NodeJS.Process
   };
 }
 
-/** NOT_FOUND for the first drive that is missing or unreadable (writable too unless readonly). */
+/**
+ * NOT_FOUND for the first drive that is missing or unreadable (writable too unless readonly);
+ * BACKING_MISSING (naming the file) when a qcow2 drive's backing chain is broken.
+ */
 export async function checkDrives(drives: NormalizedOpenOptions['drives']): Promise<void> {
   for (const d of drives) {
     try {
@@ -153,6 +157,15 @@ export async function checkDrives(drives: NormalizedOpenOptions['drives']): Prom
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new VirtkitError('NOT_FOUND', `drive not found: ${d.path}`, { cause: e, details: { path: d.path } });
       throw invalid(`drive not accessible (${code}): ${d.path}`, { path: d.path, code });
+    }
+    // Block devices and other formats: libguestfs decides.
+    if (d.format === undefined || d.format === 'qcow2') {
+      try {
+        if ((await stat(d.path)).isFile()) backingChain(d.path, d.format);
+      } catch (e) {
+        if (e instanceof VirtkitError && e.code === 'BACKING_MISSING') throw e;
+        // Anything else (an odd header): left to libguestfs, as before.
+      }
     }
   }
 }

@@ -9,7 +9,7 @@ import type { ResolvedDisk } from './disks.js';
 import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
-import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
+import { checkAborted, checkRoots, mergeRecords, noOsFound, sealRoots } from './run.js';
 import type { SealOptions, SealReport } from './types.js';
 import { inspectRoots, jobDisks, seal, validateSealOptions } from './seal.js';
 import { probeCache } from './fast-inspect/probe-cache.js';
@@ -69,16 +69,20 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       try {
         checkAborted(o.signal ?? j.opts.signal);
         const rs = rootsOf.get(j.index)!;
+        if (rs.length === 0) throw await noOsFound(probe, map.devicesOf(drivesOf.get(j.index)!), j.disks.map((d) => d.path).join(', '));
         checkRoots(rs, j.opts.multiboot ?? 'each', j.disks.map((d) => d.path).join(', '));
         const dryRun = j.opts.dryRun ?? false;
         const rootReports = await sealRoots(g, rs, {
           selected: j.selected, customize: j.customize, dryRun, multiboot: j.opts.multiboot ?? 'each',
           hasLvm: map.hasLvm,
-      devices: map.devicesOf(drivesOf.get(j.index)!),
+          devices: map.devicesOf(drivesOf.get(j.index)!),
+          ...(j.opts.allowMountFailures ? { allowMountFailures: true } : {}),
           ...(j.opts.signal ?? o.signal ? { signal: (j.opts.signal ?? o.signal)! } : {}),
         });
         const report: SealReport = {
           guest: rootReports[0]!.guest, operations: mergeRecords(rootReports), roots: rootReports, dryRun,
+          mountFailures: rootReports.flatMap((r) => r.mountFailures),
+          ...(rootReports[0]!.firstboot ? { firstboot: rootReports[0]!.firstboot } : {}),
           disks: j.disks.map((d) => d.path),
           inspection: found.path,
           // Launch and inspection are shared: each guest is charged its share.

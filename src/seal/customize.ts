@@ -187,7 +187,7 @@ async function setKey(ctx: OperationContext, file: string, key: string, value: s
 }
 
 /** Replaces the old names of this host in /etc/hosts; on Debian adds 127.0.1.1 when none was there. */
-async function updateHosts(ctx: OperationContext, oldName: string | undefined, name: string, addLoopback: boolean): Promise<void> {
+async function updateHosts(ctx: OperationContext, oldName: string | undefined, name: string, addLoopback: boolean, debianLoopback: boolean): Promise<void> {
   const text = await readText(ctx, '/etc/hosts');
   if (text === undefined) return;
   const short = name.split('.')[0]!;
@@ -211,8 +211,9 @@ async function updateHosts(ctx: OperationContext, oldName: string | undefined, n
       if (repl !== n) changed = true;
       return repl;
     });
-    // Debian's convention: 127.0.1.1 carries this host's names (FQDN first), like firstboot.sh writes it.
-    if (fields[0] === '127.0.1.1') {
+    // Debian's convention: 127.0.1.1 carries this host's names (FQDN first), like firstboot.sh
+    // writes it. Elsewhere the line is another admin's: only the old names in it are replaced.
+    if (fields[0] === '127.0.1.1' && debianLoopback) {
       changed = true;
       names.splice(0, names.length, ...(name === short ? [name] : [name, short]));
     }
@@ -227,7 +228,8 @@ async function setHostname(ctx: OperationContext, name: string): Promise<void> {
   const { distro, version } = ctx.root;
   const etcHostname = await readText(ctx, '/etc/hostname');
   const oldName = etcHostname !== undefined ? lines(etcHostname)[0]?.trim() : ctx.root.hostname !== 'unknown' ? ctx.root.hostname : undefined;
-  if (inFamily(distro, REDHAT_FAMILY) && !(distro === 'fedora' ? version.major >= 18 : version.major >= 7)) {
+  const preSystemdRedHat = inFamily(distro, REDHAT_FAMILY) && !(distro === 'fedora' ? version.major >= 18 : version.major >= 7);
+  if (preSystemdRedHat) {
     // Pre-systemd Red Hat: the name lives in /etc/sysconfig/network.
     await setKey(ctx, '/etc/sysconfig/network', 'HOSTNAME', name);
   } else if (inFamily(distro, SUSE_FAMILY) && !(await ctx.g.isSymlink('/etc/HOSTNAME')) && (await ctx.g.isFile('/etc/HOSTNAME'))) {
@@ -235,8 +237,10 @@ async function setHostname(ctx: OperationContext, name: string): Promise<void> {
   } else {
     await ctx.fx.write('/etc/hostname', `${name}\n`);
   }
-  if (inFamily(distro, REDHAT_FAMILY)) await setKey(ctx, '/etc/machine-info', 'PRETTY_HOSTNAME', name);
-  await updateHosts(ctx, oldName, name, inFamily(distro, DEBIAN_FAMILY) || !inFamily(distro, [...REDHAT_FAMILY, ...SUSE_FAMILY]));
+  // As virt-customize: /etc/machine-info only where systemd reads it (Fedora >= 18, RHEL >= 7).
+  if (inFamily(distro, REDHAT_FAMILY) && !preSystemdRedHat) await setKey(ctx, '/etc/machine-info', 'PRETTY_HOSTNAME', name);
+  const debian = inFamily(distro, DEBIAN_FAMILY);
+  await updateHosts(ctx, oldName, name, debian || !inFamily(distro, [...REDHAT_FAMILY, ...SUSE_FAMILY]), debian);
 }
 
 function shadowField(spec: PasswordSpec): string {
@@ -315,7 +319,12 @@ async function setRandomSeed(ctx: OperationContext): Promise<void> {
     : inFamily(d, SUSE_FAMILY) ? '/var/lib/misc/random-seed'
     : d === 'cirros' ? '/etc/random-seed'
     : undefined;
-  if (fallback && (await ctx.g.isDir(fallback.slice(0, fallback.lastIndexOf('/'))))) await ctx.fx.write(fallback, randomBytes(512), { mode: 0o600 });
+  if (fallback && (await ctx.g.isDir(fallback.slice(0, fallback.lastIndexOf('/'))))) {
+    await ctx.fx.write(fallback, randomBytes(512), { mode: 0o600 });
+    return;
+  }
+  // virt-customize says so too: clones may then share their first boot's random state.
+  ctx.fx.warn(`customize: no random seed file found (looked for ${known.join(', ')}); the seed was not refreshed`);
 }
 
 /**
@@ -360,6 +369,6 @@ export async function runCustomize(ctx: OperationContext): Promise<void> {
     !ctx.sideEffects.updateCaStore ? []
     : inFamily(ctx.root.distro, REDHAT_FAMILY) ? ['update-ca-trust extract']
     : ['command -v update-ca-certificates >/dev/null && update-ca-certificates || update-ca-trust extract'];
-  if (o.installFirstboot ?? true) await installFirstboot(ctx, [...caCommand, ...(o.firstbootCommands ?? [])]);
+  if (o.installFirstboot ?? true) ctx.sideEffects.firstboot = await installFirstboot(ctx, [...caCommand, ...(o.firstbootCommands ?? [])]);
   await relabel(ctx);
 }

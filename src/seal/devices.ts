@@ -25,13 +25,13 @@ export function driveIndexOf(device: string): number | undefined {
 
 /** What the appliance sees, indexed by drive. */
 export interface DeviceMap {
-  /** Drive indexes a device, partition, LV or btrfs subvolume lives on ([] when unknown). */
+  /** Drive indexes a device, partition, md array, LV or btrfs subvolume lives on ([] when unknown). */
   driveOf(device: string): number[];
-  /** Every device on the given drives (disks, partitions, VGs, LVs), for device-level operations. */
+  /** Every device on the given drives (disks, partitions, md arrays, VGs, LVs), for device-level operations. */
   devicesOf(drives: ReadonlySet<number>): string[];
   /**
    * True when guests must not share this appliance: duplicated VG names or PV UUIDs (clones of
-   * one template), or LVM that cannot be mapped to drives.
+   * one template), or LVM or md arrays that cannot be mapped to drives.
    */
   lvmClash: boolean;
   /** True when the appliance sees any LVM PV (lvm-uuids has nothing to do otherwise). */
@@ -53,9 +53,56 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
     if (i !== undefined) add(d, [i]);
   }
 
+  let mapped = true;
+  // md RAID arrays (and their partitions) belong to the drives of their members, matched by the
+  // array UUID (md_detail's, and blkid's on each linux_raid_member). Done before LVM, whose PVs
+  // may sit on an array. Stacked arrays (md over md) are resolved by repeating the pass.
+  const mds = ((await tryCall(g, 'list_md_devices')) as string[] | undefined) ?? [];
+  if (mds.length > 0) {
+    const hex = (u: string) => u.toLowerCase().replace(/[^0-9a-f]/g, '');
+    const memberUuid = new Map<string, string>();
+    const uuidOf = async (d: string) => {
+      let t = '';
+      try {
+        t = await g.vfsType(d);
+      } catch {
+        // no signature
+      }
+      if (t !== 'linux_raid_member') return;
+      const u = await tryCall(g, 'vfs_uuid', d);
+      if (typeof u === 'string' && u !== '') memberUuid.set(d, hex(u));
+    };
+    for (const d of [...devices, ...parts]) await uuidOf(d);
+    const arrayUuid = new Map<string, string>();
+    for (const md of mds) {
+      const detail = (await tryCall(g, 'md_detail', md)) as Record<string, string> | undefined;
+      if (detail?.['uuid']) {
+        const u = hex(detail['uuid']);
+        arrayUuid.set(md, u);
+        // Clones of one template carry the same array UUID: more members than the array has.
+        const want = Number(detail['devices']);
+        if (Number.isInteger(want) && [...memberUuid.values()].filter((m) => m === u).length > want) mapped = false;
+      } else mapped = false;
+    }
+    for (const md of mds) await uuidOf(md);
+    for (let pass = 0; pass < 4; pass++) {
+      for (const [md, u] of arrayUuid) {
+        const drives = [...memberUuid].filter(([, m]) => m === u).flatMap(([d]) => [...(owner.get(d) ?? [])]);
+        if (drives.length === 0) continue;
+        add(md, drives);
+        for (const p of parts) if (p.startsWith(`${md}p`) && /^\d+$/.test(p.slice(md.length + 1))) add(p, drives);
+      }
+    }
+    for (const md of mds) {
+      if ((owner.get(md)?.size ?? 0) > 0) continue;
+      // Not attributable: it counts as every drive's (a single guest seals it; a batch splits).
+      mapped = false;
+      add(md, new Set([...owner.values()].flatMap((s) => [...s])));
+    }
+  }
+
   const vgs = await g.vgs();
   const pvs = await g.pvs();
-  let mapped = true;
   if (vgs.length > 0) {
     // vgpvuuids/pvuuid may be missing from the native table: then LVM cannot be attributed.
     const pvByUuid = new Map<string, string>();

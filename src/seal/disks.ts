@@ -1,6 +1,7 @@
 // Which disks to seal: given paths (format probed on the host), or the writable disks of a
 // shut-off libvirt domain. Everything here runs before any appliance starts.
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { backingChain, checkQcow2, imageLocked, probeImageFormat } from '../guest/image.js';
 import { DOMParser } from '@xmldom/xmldom';
 import { VirtkitError, invalid } from '../errors.js';
 import { argString } from '../args.js';
@@ -29,23 +30,21 @@ export interface ResolvedDisk {
   format: string;
 }
 
-const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
-
 /** 'qcow2' when the file starts with the qcow2 magic, else 'raw'. Never trusts guest data for more. */
 export function probeFormat(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    const n = readSync(fd, head, 0, 4, 0);
-    return n === 4 && head.equals(QCOW2_MAGIC) ? 'qcow2' : 'raw';
-  } finally {
-    closeSync(fd);
-  }
+  return probeImageFormat(path);
 }
 
-/** Checks that each disk exists and is a file or block device, and fills in its format. */
+/**
+ * Checks that each disk exists and is a file or block device, fills in its format, and checks
+ * what libguestfs would otherwise report only as "appliance failed to start": a declared format
+ * the file is not in (FORMAT_MISMATCH), a missing file in the qcow2 backing chain
+ * (BACKING_MISSING, naming it), damaged qcow2 metadata (IMAGE_CORRUPT), the same image given
+ * twice (INVALID_ARGUMENT). Runs on the host, before any appliance starts; writes nothing.
+ */
 export function resolveDisks(disks: ReadonlyArray<string | DiskSpec>): ResolvedDisk[] {
   if (disks.length === 0) throw invalid('seal: no disks given');
+  const seen = new Map<string, string>();
   return disks.map((d) => {
     const spec = typeof d === 'string' ? { path: d } : d;
     if (spec === null || typeof spec !== 'object') throw invalid('seal: each disk is a path or { path, format }', { argument: 'disks' });
@@ -59,7 +58,23 @@ export function resolveDisks(disks: ReadonlyArray<string | DiskSpec>): ResolvedD
     }
     if (!st.isFile() && !st.isBlockDevice()) throw invalid(`seal: ${spec.path} is not a file or block device`, { path: spec.path });
     if (spec.format !== undefined && !/^[a-z0-9_-]+$/.test(spec.format)) throw invalid(`seal: invalid format ${JSON.stringify(spec.format)}`);
-    return { path: spec.path, format: spec.format ?? probeFormat(spec.path) };
+    // Two drives on one image would be written through two caches: qemu's lock refuses it anyway.
+    const id = `${st.dev}:${st.ino}`;
+    if (seen.has(id)) throw invalid(`seal: disk ${spec.path} is given twice (also as ${seen.get(id)})`, { argument: 'disks', path: spec.path });
+    seen.set(id, spec.path);
+    const onDisk = probeImageFormat(spec.path);
+    if ((spec.format === 'raw' || spec.format === 'qcow2') && spec.format !== onDisk) {
+      throw new VirtkitError('FORMAT_MISMATCH', `seal: disk ${spec.path} is declared ${spec.format} but is ${onDisk}${onDisk === 'qcow2' ? ' (writing to it as raw would destroy its qcow2 metadata)' : ''}`, {
+        details: { path: spec.path, declared: spec.format, found: onDisk },
+      });
+    }
+    if (st.isFile() && imageLocked(spec.path)) {
+      throw new VirtkitError('IMAGE_IN_USE', `seal: disk ${spec.path} is open in another process (a running qemu or qemu-nbd holds its lock); stop it first`, { details: { path: spec.path } });
+    }
+    const format = spec.format ?? onDisk;
+    const chain = backingChain(spec.path, format);
+    for (const link of chain) if (link.format === 'qcow2') checkQcow2(link.path);
+    return { path: spec.path, format };
   });
 }
 

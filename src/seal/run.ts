@@ -7,7 +7,9 @@ import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { OPERATIONS, type Operation } from './operations/index.js';
 import type { SideEffects } from './operations/types.js';
 import { preflightCustomize, type CustomizeOptions } from './customize.js';
-import type { GuestSummary, RootReport, SealProgress } from './types.js';
+import type { GuestSummary, MountFailure, RootReport, SealProgress } from './types.js';
+import { checkFirstbootHook } from '../firstboot/install.js';
+import { canonicalPath } from './fast-inspect/fstab.js';
 
 export interface RunOptions {
   selected: ReadonlySet<string>;
@@ -18,6 +20,8 @@ export interface RunOptions {
   devices: readonly string[];
   /** Whether the appliance has LVM (see DeviceMap.hasLvm). Default true. */
   hasLvm?: boolean;
+  /** Seal even when a filesystem the operations need did not mount (reported either way). */
+  allowMountFailures?: boolean;
   signal?: AbortSignal;
   progress?: (p: Omit<SealProgress, 'done' | 'total'>) => void;
 }
@@ -55,9 +59,77 @@ export function checkRoots(roots: readonly InspectedRoot[], multiboot: 'each' | 
   }
 }
 
+/**
+ * NO_OS_FOUND, saying so when the disks hold LUKS volumes (no root can be found inside them
+ * without a key; opening them is not supported yet).
+ */
+export async function noOsFound(g: SealGuest, devices: readonly string[], what: string): Promise<VirtkitError> {
+  const encrypted: string[] = [];
+  for (const d of devices) {
+    try {
+      if ((await g.vfsType(d)) === 'crypto_LUKS') encrypted.push(d);
+    } catch {
+      // no signature
+    }
+  }
+  if (encrypted.length === 0) return new VirtkitError('NO_OS_FOUND', `seal: no operating system found on ${what}`);
+  return new VirtkitError(
+    'NO_OS_FOUND',
+    `seal: no operating system found on ${what}: it has encrypted (LUKS) volumes (${encrypted.join(', ')}) and no key was given; virtkit cannot open LUKS volumes yet`,
+    { details: { encrypted } },
+  );
+}
+
 /** The selected operations in run order (virt-sysprep's: by order, then name). */
 export function plan(selected: ReadonlySet<string>): Operation[] {
   return OPERATIONS.filter((o) => selected.has(o.name)).sort((a, b) => (a.order ?? 0) - (b.order ?? 0) || a.name.localeCompare(b.name));
+}
+
+/** fstab types that are not a filesystem on the guest's disks. */
+const NOT_A_DISK = /^(swap|proc|sysfs|tmpfs|devtmpfs|devpts|cgroup2?|securityfs|debugfs|tracefs|efivarfs|mqueue|hugetlbfs|fusectl|configfs|pstore|bpf|autofs|binfmt_misc|ramfs|rpc_pipefs|nfsd?|nfs4|cifs|smb3?|fuse(\..*)?|sshfs|9p|virtiofs|ceph|glusterfs|none|iso9660|udf|auto)$/;
+
+/**
+ * fstab entries for a filesystem on the guest's own disks that inspection could not find (a
+ * UUID, label or device that is not there): libguestfs drops them without a word, so the
+ * operations would run on the empty mountpoint. noauto, network and pseudo filesystems are skipped.
+ */
+async function missingFstabEntries(g: SealGuest, root: InspectedRoot): Promise<MountFailure[]> {
+  let text: string;
+  try {
+    if (!(await g.isFile('/etc/fstab'))) return [];
+    text = (await g.readFile('/etc/fstab')).toString('utf8');
+  } catch {
+    return [];
+  }
+  const known = new Set(root.mountpoints.map((m) => m.mountpoint));
+  const out: MountFailure[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (line === '') continue;
+    const [spec, file, type = 'auto', opts = 'defaults'] = line.split(/\s+/);
+    if (!spec || !file || !file.startsWith('/')) continue;
+    const mp = canonicalPath(file);
+    if (known.has(mp) || /^\/(dev|proc|sys|selinux|run)(\/|$)|^\/media\//.test(mp)) continue;
+    if (NOT_A_DISK.test(type) || /(^|,)(noauto|_netdev|bind)(,|$)/.test(opts) || /^[^/=]+:/.test(spec) || spec.startsWith('//')) continue;
+    out.push({ mountpoint: mp, device: spec, error: `${spec} (fstab) was not found on the guest's disks` });
+  }
+  return out;
+}
+
+/** Directories the operations' code writes below (besides their declared globs). */
+const SYSTEM_DIRS = ['/etc', '/usr', '/root', '/tmp', '/var', '/home'];
+
+/** True when an enabled operation works below `mountpoint` (so it must be mounted). */
+export function mountpointNeeded(mountpoint: string, ops: readonly Operation[]): boolean {
+  const under = (p: string) => p === mountpoint || p.startsWith(`${mountpoint}/`);
+  const over = (p: string) => mountpoint.startsWith(`${p}/`);
+  for (const op of ops) {
+    if ((op.phase ?? 'filesystem') !== 'filesystem') continue;
+    const globs = [...(op.removeTrees ?? []), ...(op.removeFiles ?? []), ...(op.truncate ?? []), ...(op.lineEdits ?? []).map((e) => e.glob)];
+    if (globs.some((g) => under(g) || under(g.replace(/\/[^/]*[*?[].*$/, '')))) return true;
+    if (op.run && SYSTEM_DIRS.some((d) => under(d) || over(d))) return true;
+  }
+  return false;
 }
 
 /** Seals each root; returns one report per root. */
@@ -65,12 +137,35 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
   const ops = plan(o.selected);
   const fsOps = ops.filter((op) => (op.phase ?? 'filesystem') === 'filesystem');
   const devOps = ops.filter((op) => op.phase === 'device');
-  // Check the customize input against every root before any root is written.
+  const wantHook = o.selected.has('customize') && o.customize.installFirstboot !== false;
+  const failures = new Map<InspectedRoot, MountFailure[]>();
+  /** Reports mount failures; refuses (before anything is written) when an operation needs one. */
+  const checkMounts = (root: InspectedRoot, found: MountFailure[], warn: boolean) => {
+    const needed = found.filter((f) => mountpointNeeded(f.mountpoint, fsOps));
+    if (needed.length > 0 && !o.allowMountFailures) {
+      throw new VirtkitError(
+        'MOUNT_FAILED',
+        `seal: ${needed.map((f) => `${f.mountpoint} (${f.device}: ${f.error})`).join('; ')} did not mount on ${root.root}, and the operations work there; ` +
+          'nothing was written (allowMountFailures: true seals the rest anyway)',
+        { details: { root: root.root, failed: found } },
+      );
+    }
+    if (warn) for (const f of found) o.progress?.({ step: 'warning', root: root.root, message: `${f.mountpoint} not mounted: ${f.error}` });
+  };
+  const failedOf = (res: unknown): MountFailure[] =>
+    ((res as { failed?: Array<{ mountpoint: string; device: string; error: unknown }> } | undefined)?.failed ?? []).map((f) => ({
+      mountpoint: f.mountpoint, device: f.device, error: f.error instanceof Error ? f.error.message.split('\n')[0]! : String(f.error),
+    }));
+  // Every root is mounted read-only first: mounts, the first-boot hook and the customize input
+  // are checked against every root before any root is written.
   for (const root of roots) {
-    if (!o.selected.has('customize')) break;
-    await g.mountRoot(root, { readonly: true });
+    const res = await g.mountRoot(root, { readonly: true });
     try {
-      await preflightCustomize(g, o.customize);
+      const found = [...failedOf(res), ...(await missingFstabEntries(g, root))];
+      failures.set(root, found);
+      checkMounts(root, found, true);
+      if (wantHook) await checkFirstbootHook(g, root.root);
+      if (o.selected.has('customize')) await preflightCustomize(g, o.customize);
     } finally {
       await g.umountAll();
     }
@@ -81,8 +176,15 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
     const records: OperationRecord[] = [];
     const sideEffects: SideEffects = { updateCaStore: false };
     const ctx = { g, fx, root, devices: o.devices, hasLvm: o.hasLvm ?? true, customize: o.customize, dryRun: o.dryRun, sideEffects };
-    await g.mountRoot(root, { readonly: o.dryRun });
+    const res = await g.mountRoot(root, { readonly: o.dryRun });
     try {
+      // A filesystem that mounted read-only but not read-write (rare): refused before this root's first write.
+      const seen = new Set((failures.get(root) ?? []).map((f) => f.mountpoint));
+      const late = failedOf(res).filter((f) => !seen.has(f.mountpoint));
+      if (late.length > 0) {
+        failures.set(root, [...(failures.get(root) ?? []), ...late]);
+        checkMounts(root, late, true);
+      }
       for (const op of fsOps) {
         checkAborted(o.signal);
         o.progress?.({ step: 'operation', operation: op.name, root: root.root });
@@ -104,7 +206,12 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
       await executeOperation(op, ctx);
       rec.ms = Math.round(performance.now() - t);
     }
-    reports.push({ guest: summary(root), operations: records.sort((a, b) => a.name.localeCompare(b.name)) });
+    reports.push({
+      guest: summary(root),
+      operations: records.sort((a, b) => a.name.localeCompare(b.name)),
+      mountFailures: failures.get(root) ?? [],
+      ...(sideEffects.firstboot ? { firstboot: sideEffects.firstboot } : {}),
+    });
   }
   return reports;
 }

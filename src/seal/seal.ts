@@ -9,7 +9,7 @@ import { quickInspect } from './fast-inspect/index.js';
 import { probeCache } from './fast-inspect/probe-cache.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { LEFT_OUT, OPERATIONS } from './operations/index.js';
-import { checkAborted, checkRoots, mergeRecords, sealRoots } from './run.js';
+import { checkAborted, checkRoots, mergeRecords, noOsFound, sealRoots } from './run.js';
 import { selectOperations } from './select.js';
 import type { SealOptions, SealProgress, SealReport } from './types.js';
 
@@ -41,7 +41,7 @@ export function listOperations(): OperationInfo[] {
 }
 
 function customizeOf(o: SealOptions): CustomizeOptions {
-  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, ...c } = o;
+  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, allowMountFailures: _amf, ...c } = o;
   return c;
 }
 
@@ -56,6 +56,7 @@ export function validateSealOptions(o: SealOptions): { selected: Set<string>; cu
   argOptString('operations', o.operations);
   if (o.enable !== undefined) argStrings('enable', o.enable);
   argOptBool('dryRun', o.dryRun);
+  argOptBool('allowMountFailures', o.allowMountFailures);
   argOptEnum('accel', o.accel, ['auto', 'kvm', 'tcg'] as const);
   argOptFunction('onProgress', o.onProgress);
   argOptSignal('signal', o.signal);
@@ -139,9 +140,10 @@ export async function seal(o: SealOptions): Promise<SealReport> {
     const found = await inspectRoots(probe, o.inspection);
     const roots = found.roots;
     const what = disks.length > 0 ? disks.map((d) => d.path).join(', ') : 'the guest';
-    checkRoots(roots, o.multiboot ?? 'each', what);
     const map = await mapDevices(probe);
     const drives = new Set(disks.length > 0 ? disks.map((_, i) => i) : Array.from({ length: 256 }, (_, i) => i));
+    if (roots.length === 0) throw await noOsFound(probe, map.devicesOf(drives), what);
+    checkRoots(roots, o.multiboot ?? 'each', what);
     // '/' is always the inspected root device, whatever the guest's fstab calls it.
     const pinned = roots.map((r) => pinMountpoints(r, map, drives, 0) ?? { ...r, mountpoints: r.mountpoints.map((m) => (m.mountpoint === '/' ? { ...m, device: r.root } : m)) });
     const t2 = performance.now();
@@ -151,6 +153,7 @@ export async function seal(o: SealOptions): Promise<SealReport> {
       selected, customize, dryRun, multiboot: o.multiboot ?? 'each',
       hasLvm: map.hasLvm,
       devices: map.devicesOf(drives),
+      ...(o.allowMountFailures ? { allowMountFailures: true } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       progress: (p) => progress.tick(p),
     });
@@ -165,6 +168,8 @@ export async function seal(o: SealOptions): Promise<SealReport> {
       guest: rootReports[0]!.guest,
       operations: mergeRecords(rootReports),
       roots: rootReports,
+      mountFailures: rootReports.flatMap((r) => r.mountFailures),
+      ...(rootReports[0]!.firstboot ? { firstboot: rootReports[0]!.firstboot } : {}),
       dryRun,
       disks: disks.map((d) => d.path),
       inspection: found.path,

@@ -1,6 +1,6 @@
 // The `--operations` syntax of virt-sysprep: "defaults", "all", names, "-name" to remove,
 // applied left to right; plus an `enable` list. Checked entirely before anything is touched.
-import { VirtkitError } from '../errors.js';
+import { VirtkitError, invalid } from '../errors.js';
 import { LEFT_OUT, OPERATIONS, OPERATIONS_BY_NAME } from './operations/index.js';
 
 function unknown(name: string): VirtkitError {
@@ -16,12 +16,15 @@ function unknown(name: string): VirtkitError {
  * Resolves an operations expression to the set of operation names to run.
  * @param expr e.g. "defaults,-ssh-userdir" or "all,-customize"; absent means "defaults".
  * @param enable names added after `expr` is applied.
- * @throws VirtkitError('UNKNOWN_OPERATION') naming the first unknown name.
+ * @throws VirtkitError('UNKNOWN_OPERATION') naming the first unknown name; INVALID_ARGUMENT for an
+ *   empty name ('', 'a,,b') or a selection of no operation at all ('-defaults').
  */
 export function selectOperations(expr?: string, enable: readonly string[] = []): Set<string> {
   const out = new Set<string>();
-  const items = expr === undefined ? ['defaults'] : expr.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = expr === undefined ? ['defaults'] : expr.split(',').map((s) => s.trim());
   for (const item of items) {
+    // virt-sysprep refuses these too ("empty operation name"): '', ',', 'a,,b', '-'.
+    if (item === '' || item === '-') throw invalid(`operations: empty operation name in ${JSON.stringify(expr)}`, { argument: 'operations' });
     const remove = item.startsWith('-');
     const name = remove ? item.slice(1) : item;
     const names =
@@ -37,5 +40,7 @@ export function selectOperations(expr?: string, enable: readonly string[] = []):
     if (!OPERATIONS_BY_NAME.has(name)) throw unknown(name);
     out.add(name);
   }
+  // '-defaults' alone, or everything removed again: a seal that would do nothing is a mistake.
+  if (out.size === 0) throw invalid(`operations: ${JSON.stringify(expr ?? 'defaults')} selects no operation`, { argument: 'operations' });
   return out;
 }

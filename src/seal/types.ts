@@ -3,15 +3,30 @@ import type { CustomizeOptions } from './customize.js';
 import type { DiskSpec, DomainLike } from './disks.js';
 import type { OperationRecord } from './effects.js';
 import type { SealGuest } from './guest-api.js';
+import type { FirstbootHook } from '../firstboot/install.js';
+
+export type { FirstbootHook };
+
+/** A filesystem of the guest that was not mounted while sealing. */
+export interface MountFailure {
+  /** Guest mountpoint, e.g. '/var'. */
+  mountpoint: string;
+  /** The device (or the fstab spec, when inspection could not find it). */
+  device: string;
+  /** Why: libguestfs' first error line, or that the fstab entry names nothing on the disks. */
+  error: string;
+}
 
 /** Progress of a seal: launch, inspect, then one tick per operation per root. */
 export interface SealProgress {
   /** The phase under way. */
-  step: 'launch' | 'inspect' | 'operation' | 'done';
+  step: 'launch' | 'inspect' | 'operation' | 'warning' | 'done';
   /** The operation being run, during 'operation', e.g. 'machine-id'. */
   operation?: string;
   /** Guest root being sealed (multi-boot disks have several). */
   root?: string;
+  /** During 'warning': what went wrong (e.g. a filesystem that did not mount). */
+  message?: string;
   /** Steps finished so far. */
   done: number;
   /** Steps in all (launch, inspect, and one per operation per root). */
@@ -48,6 +63,13 @@ export interface SealOptions extends CustomizeOptions {
   onProgress?: (p: SealProgress) => void;
   /** Checked before the launch and between operations; an abort mid-way leaves a partial seal. */
   signal?: AbortSignal;
+  /**
+   * A filesystem in the guest's fstab that does not mount (or is not on the disks) is reported in
+   * `mountFailures` and as a 'warning' progress event; when an enabled operation works below it
+   * (/var, /home, /etc, …) the seal is refused with MOUNT_FAILED before anything is written,
+   * unless this is true. Default false.
+   */
+  allowMountFailures?: boolean;
 }
 
 /** What inspection said about a sealed root. */
@@ -67,6 +89,10 @@ export interface GuestSummary {
 export interface RootReport {
   guest: GuestSummary;
   operations: OperationRecord[];
+  /** Filesystems of this root that were not mounted ([] when all were). */
+  mountFailures: MountFailure[];
+  /** The first-boot hook installed (absent when customize or installFirstboot was off). */
+  firstboot?: FirstbootHook;
 }
 
 /** The result of seal(). Paths are guest paths. */
@@ -81,6 +107,10 @@ export interface SealReport {
   dryRun: boolean;
   /** Host paths of the disk images sealed. */
   disks: string[];
+  /** Filesystems that were not mounted, every root together ([] when all were). */
+  mountFailures: MountFailure[];
+  /** The first-boot hook installed in the (first) root, when one was. */
+  firstboot?: FirstbootHook;
   /** Which inspection answered: the fast path, or libguestfs' inspect_os. */
   inspection: 'fast' | 'full';
   /** Wall-clock durations, in ms: appliance launch, inspection, the operations, and the whole seal. */

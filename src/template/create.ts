@@ -12,7 +12,7 @@ import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { seal, validateSealOptions, type SealReport } from '../seal/index.js';
 import { createdBy, readRecord, writeRecord } from './record.js';
-import { defineNew, resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
+import { defineNew, undefineWithNvram, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, TemplateProgress, TemplateSealOptions } from './types.js';
 
 /** Undo steps, run newest first; each failure of an undo is ignored (best effort). */
@@ -89,6 +89,14 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
   for (const d of disks)
     if (await pool.findVolume(volumeNameFor(o.name, d.target)))
       throw new VirtkitError('ALREADY_EXISTS', `volume '${volumeNameFor(o.name, d.target)}' already exists in pool '${pool.name}'`);
+  // UEFI: the template keeps a copy of the source's variable store (its boot entries), which
+  // every clone copies in turn. A source that never started has none: libvirt's default then.
+  const nvramName = nvramVolumeNameFor(o.name);
+  const srcVars = await nvramVolumeAt(conn, nvramPathOf(srcXml));
+  if (srcVars && (await pool.findVolume(nvramName))) {
+    await srcVars.release();
+    throw new VirtkitError('ALREADY_EXISTS', `volume '${nvramName}' already exists in pool '${pool.name}'`);
+  }
 
   const undo = new Undo();
   const progress = o.onProgress;
@@ -105,14 +113,16 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
       createdBy: createdBy(),
     };
     const byTarget = new Map(planned.map((d) => [d.target, d]));
+    const nvramPath = srcVars ? `${poolDir}/${nvramName}` : undefined;
     const { xml, uuid } = cloneDomain(srcXml, {
       name: o.name,
+      nvramPath,
       diskMap: (d) => ({ path: byTarget.get(d.target ?? '')!.newPath, format: 'qcow2' }),
       metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
     });
     progress?.({ step: 'define', name: o.name });
     const tpl = await defineNew(conn, xml, o.name, uuid);
-    undo.push(() => tpl.undefine());
+    undo.push(() => undefineWithNvram(conn, tpl));
 
     // 2. Copy every disk (libvirt flattens backing chains while copying).
     for (const d of planned) {
@@ -131,6 +141,13 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
       const real = await copy.path();
       if (real !== d.newPath) throw new VirtkitError('INVALID_ARGUMENT', `pool placed '${d.volume}' at '${real}', expected '${d.newPath}'`);
     }
+    if (srcVars) {
+      if (o.signal?.aborted) throw abortError(o.signal);
+      const vars = await pool.copyVolume(srcVars.volume, { name: nvramName, format: 'raw' });
+      undo.push(() => vars.delete());
+      const real = await vars.path();
+      if (real !== nvramPath) throw new VirtkitError('INVALID_ARGUMENT', `pool placed '${nvramName}' at '${real}', expected '${nvramPath}'`);
+    }
 
     // 3. Seal the copies, then mark ready and make the disks read-only.
     await writeRecord(tpl, { ...rec, state: 'sealing' });
@@ -143,6 +160,8 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
   } catch (e) {
     await undo.run();
     throw e;
+  } finally {
+    await srcVars?.release();
   }
 }
 

@@ -16,8 +16,10 @@ import { hashPassword } from '../crypt/index.js';
 import { seal } from '../seal/index.js';
 import { createdBy, readRecord } from './record.js';
 import { Undo } from './create.js';
-import { defineNew, resolvePool, volumeNameFor } from './disks.js';
+import { defineNew, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, undefineWithNvram, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
+
+type NvramSource = Awaited<ReturnType<typeof nvramVolumeAt>>;
 
 export interface TemplateView {
   domain: Domain;
@@ -32,7 +34,7 @@ async function defaultPool(conn: Connection, tpl: TemplateView): Promise<Storage
 }
 
 /** Deploys one clone; see Template.deploy. */
-export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions): Promise<Domain> {
+export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions, shared?: { vars: NvramSource | undefined }): Promise<Domain> {
   argOptions('opts', o);
   checkName('clone', o.name, 'opts.name');
   argOptBool('opts.start', o.start);
@@ -74,13 +76,24 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
 
   const undo = new Undo();
   const progress = o.onProgress;
+  // UEFI: the clone gets a copy of the template's variable store (boot entries and all). The
+  // template's VARS as a volume (a transient pool over its directory when it is in none);
+  // deployMany resolves it once (two transient pools cannot cover one directory).
+  const tplVars = shared ? shared.vars : await nvramVolumeAt(conn, nvramPathOf(tpl.xml));
+  const nvramName = nvramVolumeNameFor(o.name);
   try {
     // Plan every path first. The name is claimed by defining the domain before any volume is made:
     // libvirt defines one domain per name, so of several deploys racing for a name exactly one
     // gets past this point, and the others have made nothing (ALREADY_EXISTS).
     const poolXml = new PoolXml(await pool.xml());
     const poolDir = poolXml.targetPath;
-    const predictable = poolDir !== undefined && ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
+    const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
+    const predictable = poolDir !== undefined && fileBased;
+    // QEMU opens the VARS as a file: a clone whose disks go to a block pool (logical, ...) keeps
+    // its VARS copy beside the template's.
+    const varsPool = tplVars && !fileBased ? await tplVars.volume.pool() : pool;
+    if (tplVars && (await varsPool.findVolume(nvramName)))
+      throw new VirtkitError('ALREADY_EXISTS', `volume '${nvramName}' already exists in pool '${varsPool.name}'`);
     const plan = await Promise.all(
       disks.map(async (d) => {
         const tplVol = await conn.volumeByPath(d.path);
@@ -93,6 +106,16 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
         };
       }),
     );
+    const nvram = tplVars ? { name: nvramName, path: predictable ? `${poolDir}/${nvramName}` : undefined } : undefined;
+    const copyNvram = async (): Promise<void> => {
+      if (!nvram || !tplVars) return;
+      if (o.signal?.aborted) throw abortError(o.signal);
+      const vol = await varsPool.copyVolume(tplVars.volume, { name: nvram.name, format: 'raw' });
+      undo.push(() => vol.delete());
+      const real = await vol.path();
+      if (nvram.path !== undefined && real !== nvram.path) throw new VirtkitError('INVALID_ARGUMENT', `pool placed '${nvram.name}' at '${real}', expected '${nvram.path}'`);
+      nvram.path = real;
+    };
     const makeVolume = async (d: (typeof plan)[number]): Promise<string> => {
       if (o.signal?.aborted) throw abortError(o.signal);
       let vol: Volume;
@@ -129,6 +152,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
       };
       return cloneDomain(tpl.xml, {
         name: o.name, uuid: same?.uuid, macs: same?.macs, title,
+        nvramPath: withDisks ? nvram?.path : undefined,
         diskMap: (d) => {
           const m = byTarget.get(d.target ?? '');
           if (m) return withDisks ? { path: m.path!, format: m.format } : 'drop';
@@ -146,14 +170,15 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     // The XML is libvirt's own (the template's) through a DOM transform, so the RNG schema pass
     // is skipped (it costs more than the define itself); libvirt still parses and checks it.
     const dom = await defineNew(conn, first.xml, o.name, first.uuid, { validate: false });
-    undo.push(() => dom.undefine());
+    undo.push(() => undefineWithNvram(conn, dom));
     if (predictable) {
       // allSettled: every volume is made or failed (and registered for undo) before undo runs.
-      const results = await Promise.allSettled(plan.map(makeVolume));
+      const results = await Promise.allSettled([...plan.map(makeVolume), copyNvram()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     } else {
       for (const d of plan) d.path = await makeVolume(d);
+      await copyNvram();
       await conn.defineDomain(cloneXml(true, { uuid: first.uuid, macs: first.macs }).xml, { validate: false });
     }
     const made = plan.map((d) => ({ target: d.target, path: d.path!, format: d.format }));
@@ -180,15 +205,17 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   } catch (e) {
     await undo.run();
     throw e;
+  } finally {
+    if (!shared) await tplVars?.release();
   }
 }
 
-/** Removes a clone virtkit made: stops it, undefines it, deletes its volumes. */
+/** Removes a clone virtkit made: stops it, undefines it (with its NVRAM), deletes its volumes. */
 export async function removeClone(conn: Connection, dom: Domain): Promise<void> {
   const rec = await readRecord(dom);
   if (rec?.role !== 'clone') throw new VirtkitError('INVALID_ARGUMENT', `'${dom.name}' is not a virtkit clone`);
   if (await dom.isActive()) await dom.destroy();
-  await dom.undefine();
+  await undefineWithNvram(conn, dom);
   for (const d of rec.disks ?? []) {
     const v = await conn.volumeByPath(d.path).catch(() => undefined);
     await v?.delete();
@@ -215,6 +242,7 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   let next = 0;
   let completed = 0;
   let failure: unknown;
+  const shared: { vars: NvramSource } = { vars: undefined };
   const worker = async () => {
     while (next < specs.length && !inner.signal.aborted) {
       const index = next++;
@@ -224,7 +252,7 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
           ...spec,
           signal: inner.signal,
           onProgress: (p) => o.onProgress?.({ ...p, index, completed, count: specs.length }),
-        });
+        }, shared);
         completed++;
         o.onProgress?.({ step: 'done', name: spec.name, index, completed, count: specs.length });
       } catch (e) {
@@ -234,9 +262,11 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
     }
   };
   try {
+    shared.vars = await nvramVolumeAt(conn, nvramPathOf(tpl.xml));
     await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
+    await shared.vars?.release();
   }
   if (failure !== undefined || o.signal?.aborted) {
     for (const d of made) if (d) await removeClone(conn, d).catch(() => undefined);

@@ -8,6 +8,7 @@ import { StoragePool, volumesBackedBy, type BackedVolume, type Volume } from '..
 import { checkLookup } from '../names.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { DomainXml } from '../xml/domain.js';
+import { removeChildren } from '../xml/doc.js';
 import { isSharedDisk } from '../xml/clone.js';
 import { dirPoolXml } from '../xml/pool.js';
 
@@ -94,4 +95,55 @@ export async function defineNew(conn: Connection, xml: string, name: string, uui
 /** Every volume, in every active pool (rescanned first), whose backing file is one of `paths`. */
 export function dependents(conn: Connection, paths: string[]): Promise<BackedVolume[]> {
   return volumesBackedBy(conn.core, paths, { refresh: true });
+}
+
+/** The name virtkit gives a domain's UEFI variable store volume (libvirt's own `<name>_VARS.fd`). */
+export function nvramVolumeNameFor(domain: string): string {
+  return `${domain}_VARS.fd`;
+}
+
+/** The per-domain NVRAM path of a domain definition (`<os><nvram>`), if it names one. */
+export function nvramPathOf(xml: string): string | undefined {
+  return new DomainXml(xml).os.nvram?.path;
+}
+
+/**
+ * The volume holding the UEFI variable store at `path` (through volumeAt), or undefined when the
+ * file does not exist (a UEFI domain that never started has none yet). `release()` as volumeAt's.
+ */
+export async function nvramVolumeAt(conn: Connection, path: string | undefined): Promise<{ volume: Volume; release(): Promise<void> } | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await volumeAt(conn, path);
+  } catch (e) {
+    if (e instanceof VirtkitError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Undefines a domain virtkit made, with its NVRAM (libvirt removes the file:
+ * VIR_DOMAIN_UNDEFINE_NVRAM). A store that is a pool volume (the copy virtkit made for a template
+ * or clone) is then also deleted through its pool, so the pool does not keep listing a file that
+ * is gone (libvirt ignores a volume file already removed). The domain goes first: a failed
+ * undefine leaves the domain with its store.
+ */
+export async function undefineWithNvram(conn: Connection, dom: Domain): Promise<void> {
+  const xml = await dom.xml({ inactive: true });
+  const path = nvramPathOf(xml);
+  const vol = path === undefined ? undefined : await conn.volumeByPath(path).catch(() => undefined);
+  try {
+    await dom.undefine();
+  } catch (e) {
+    // A driver without the NVRAM undefine flags (libvirt's test driver): drop <nvram> from the
+    // definition, undefine, and delete the store through its pool below.
+    if (!isVirtError(e, 'VIR_ERR_INVALID_ARG') || !/unsupported flags/.test(String((e as Error).message))) throw e;
+    const def = new DomainXml(xml);
+    removeChildren(def.os.element, 'nvram');
+    await conn.defineDomain(def.toString());
+    await dom.undefine();
+  }
+  await vol?.delete().catch((e: unknown) => {
+    if (!isVirtError(e, 'VIR_ERR_NO_STORAGE_VOL')) throw e;
+  });
 }

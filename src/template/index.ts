@@ -2,3 +2,4 @@ export { Template, type RecoverReport } from './template.js';
 export { flattenClone, } from './flatten.js';
 export { removeClone } from './deploy.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './types.js';
+export type { ImportTemplateOptions, ImportDomainSpec } from './import.js';

@@ -1,5 +1,6 @@
 // Template: the typed face of a template domain (state, version, disks, clones) and the entry
 // point for create / convert / deploy / delete / recover.
+import { importTemplate, type ImportTemplateOptions } from './import.js';
 import { inspect } from 'node:util';
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
@@ -10,7 +11,7 @@ import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
 import { createTemplate, convertTemplate, assertShutOff } from './create.js';
 import { deployClone, deployMany, removeClone } from './deploy.js';
-import { dependents, setReadOnly } from './disks.js';
+import { dependents, setReadOnly, undefineWithNvram } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, DeployManyOptions, DeployOptions } from './types.js';
 
 /** What recover() did. */
@@ -37,12 +38,22 @@ export class Template {
 
   /**
    * Makes a template from a shut-off VM: its disks are copied into `pool` (the VM is never
-   * touched), the copies sealed, the template defined and marked `ready`, its disks made
+   * touched), and for a UEFI VM its variable store too (`<template>_VARS.fd`: boot entries and
+   * all), the copies sealed, the template defined and marked `ready`, its disks made
    * read-only. On failure everything created is removed.
    */
   static async create(conn: Connection, opts: CreateTemplateOptions): Promise<Template> {
     const dom = await createTemplate(conn, opts);
     return Template.#wrap(conn, dom);
+  }
+
+  /**
+   * A template from a disk image (a qcow2 or raw file, or a Readable), with no source VM: the
+   * image is streamed into `pool` (sparse), a domain is defined from `opts.domain`, the disk is
+   * sealed and made read-only, the template marked `ready`. On failure everything made is removed.
+   */
+  static async import(conn: Connection, opts: ImportTemplateOptions): Promise<Template> {
+    return Template.#wrap(conn, await importTemplate(conn, opts));
   }
 
   /** Turns the shut-off VM itself into a template (Proxmox's way): sealed in place, same states. */
@@ -91,7 +102,7 @@ export class Template {
         continue;
       }
       if (await d.isActive()) await d.destroy();
-      await d.undefine();
+      await undefineWithNvram(conn, d);
       for (const disk of rec.disks ?? []) {
         await setReadOnly([disk.path], false);
         const v = await conn.volumeByPath(disk.path).catch(() => undefined);
@@ -162,7 +173,11 @@ export class Template {
     return { domain: this.#dom, record: this.#rec, xml: await this.#dom.xml({ inactive: true, secure: true }) };
   }
 
-  /** Deploys one clone (linked by default). Refused unless the template is `ready`. */
+  /**
+   * Deploys one clone (linked by default). Refused unless the template is `ready`. A UEFI clone
+   * gets its own copy of the template's variable store (`<clone>_VARS.fd` in the clone's pool),
+   * removed with the clone (removeClone) and by a failed deploy.
+   */
   async deploy(opts: DeployOptions): Promise<Domain> {
     return deployClone(this.#conn, await this.#view(), opts);
   }
@@ -205,7 +220,8 @@ export class Template {
       });
     if (await this.#dom.isActive()) await this.#dom.destroy();
     const inPlace = this.#rec.origin?.uuid === this.uuid;
-    await this.#dom.undefine();
+    if (inPlace) await this.#dom.undefine();
+    else await undefineWithNvram(this.#conn, this.#dom); // its VARS copy goes with it
     for (const d of this.disks) {
       await setReadOnly([d.path], false);
       if (inPlace) continue; // a converted VM's disks were the VM's own: they go with an explicit volume delete only

@@ -58,7 +58,11 @@ export interface CloneOptions {
    * rule). Not called for read-only, shareable or empty disks: those are shared as they are.
    */
   diskMap: (disk: CloneDiskInfo) => CloneDiskAction;
-  /** The clone's own NVRAM file. Absent: the path is removed and libvirt makes `<name>_VARS.fd` from the template. */
+  /**
+   * The clone's own NVRAM file (deploy passes a copy of the template's VARS it made). Absent: the
+   * path is removed and libvirt makes `<name>_VARS.fd` from the `<nvram template>` at first start
+   * (empty variables). Refused when it names the source's store or a disk of the source or clone.
+   */
   nvramPath?: string;
   /** Drop an explicit TPM state location (`<backend><source>`) so a fresh state is made (default true). */
   removeTpmState?: boolean;
@@ -286,8 +290,13 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
 
   // firmware variables: never share the template's store
   const os = dom.os;
-  if (o.nvramPath !== undefined) os.setNvramPath(validateAbsolutePath(o.nvramPath, 'nvramPath'));
-  else if (os.nvram?.path) os.setNvramPath(undefined);
+  if (o.nvramPath !== undefined) {
+    const nv = pathKey(validateAbsolutePath(o.nvramPath, 'nvramPath'));
+    const srcNv = os.nvram?.path;
+    if ((srcNv !== undefined && pathKey(srcNv) === nv) || originals.has(nv) || targets.has(nv))
+      throw invalid(`nvramPath ${o.nvramPath} is a file of the source or one of the clone's disks; the clone needs a store of its own`, { argument: 'nvramPath' });
+    os.setNvramPath(o.nvramPath);
+  } else if (os.nvram?.path) os.setNvramPath(undefined);
 
   // TPM: the device stays; its state is keyed by UUID, so the clone gets a fresh one
   if (o.removeTpmState !== false) {

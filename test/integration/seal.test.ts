@@ -120,7 +120,8 @@ describe('seal: dry run and refusals without writing', () => {
     const before = await sha256File(bad);
     const e = await seal({ disks: [bad], accel: 'tcg' }).then(() => undefined, (x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
-    expect(['LAUNCH_FAILED', 'INVALID_ARGUMENT']).toContain((e as VirtkitError).code);
+    // Caught on the host from its header now (issue 15.7), before any launch.
+    expect((e as VirtkitError).code).toBe('IMAGE_CORRUPT');
     expect(await sha256File(bad)).toBe(before);
   });
 });

@@ -63,8 +63,22 @@ describe('selectOperations', () => {
     expect(selectOperations('all,-customize,-fs-uuids').has('fs-uuids')).toBe(false);
     expect(selectOperations('-logfiles,defaults').has('logfiles')).toBe(true);
     expect(selectOperations('defaults,firewall-rules').has('firewall-rules')).toBe(true);
-    expect(selectOperations(' machine-id , ,logfiles ').size).toBe(2);
-    expect(selectOperations('').size).toBe(0);
+    expect(selectOperations(' machine-id ,logfiles ').size).toBe(2);
+  });
+
+  it('refuses an empty name or an empty selection (issue 15.6), as virt-sysprep does', () => {
+    for (const expr of ['', ',', ' ', 'machine-id,,logfiles', '-', '-defaults', 'machine-id,-machine-id']) {
+      try {
+        selectOperations(expr);
+        expect.fail(`accepted ${JSON.stringify(expr)}`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(VirtkitError);
+        expect((e as VirtkitError).code).toBe('INVALID_ARGUMENT');
+        expect((e as VirtkitError).details).toMatchObject({ argument: 'operations' });
+      }
+    }
+    // enable can still fill an emptied expression.
+    expect([...selectOperations('-defaults', ['machine-id'])]).toEqual(['machine-id']);
   });
 
   it('adds `enable` after the expression', () => {

@@ -1,6 +1,6 @@
 // virtkit template create|convert|list|show|delete|recover
 import { Template, type Connection, type TemplateSealOptions } from '../../index.js';
-import { flag, positionals, str, type Values } from '../args.js';
+import { flag, positionals, positiveInt, str, type Values } from '../args.js';
 import type { Command, Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { table } from '../output.js';
@@ -60,6 +60,72 @@ ${SEAL_HELP}`,
     const t = await Template.create(conn, { name: name!, from: await conn.domain(from), pool, seal: sealOpts, onProgress: progress(ctx), signal: ctx.signal }).finally(() =>
       ctx.progress.stop(),
     );
+    const j = templateJson(t);
+    ctx.out.result(j, () => `Template '${t.name}' is ${t.state}.\n${describe(j)}`);
+  },
+};
+
+export const templateImport: Command = {
+  name: 'template import',
+  summary: 'make a template from a disk image file (qcow2 or raw), no source VM needed',
+  usage: 'virtkit template import FILE --name NAME --pool POOL [--memory MiB] [--vcpus N] [sealing flags | --no-seal]',
+  help: `Streams the image FILE into POOL (holes stay holes), defines the template NAME from a small
+VM spec, seals the disk and marks the template ready (disk read-only). On failure everything
+made is removed.
+
+  --name NAME               the template's domain name
+  --pool POOL               the storage pool for the template's disk
+  --format qcow2|raw        the image format (default: read from the file's header)
+  --memory MiB              memory of the VM (default 1024)
+  --vcpus N                 virtual CPUs (default 1)
+  --machine TYPE            machine type, e.g. q35 (default: libvirt's)
+  --firmware bios|efi       firmware (default bios)
+  --network NET             libvirt network of its NIC (default 'default'; 'none' for no NIC)
+  --type kvm|qemu           domain type (default: kvm when KVM works here, else qemu)
+  --no-seal                 skip sealing (clones would share the image's identity)
+
+${SEAL_HELP}`,
+  options: {
+    name: { type: 'string' }, pool: { type: 'string' }, format: { type: 'string' }, memory: { type: 'string' },
+    vcpus: { type: 'string' }, machine: { type: 'string' }, firmware: { type: 'string' }, network: { type: 'string' },
+    type: { type: 'string' }, ...SEAL_CHOICE,
+  },
+  async run(ctx, v, pos) {
+    const [file] = positionals(pos, ['FILE'], this.name);
+    const name = str(v, 'name');
+    const pool = str(v, 'pool');
+    if (!name) throw new UsageError('missing --name NAME', this.name);
+    if (!pool) throw new UsageError('missing --pool POOL', this.name);
+    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
+      const s = str(v, key);
+      if (s !== undefined && !(allowed as readonly string[]).includes(s)) throw new UsageError(`--${key} takes ${allowed.join(' or ')}, got '${s}'`, this.name);
+      return s as T | undefined;
+    };
+    const format = oneOf('format', ['qcow2', 'raw'] as const);
+    const firmware = oneOf('firmware', ['bios', 'efi'] as const);
+    const type = oneOf('type', ['kvm', 'qemu'] as const);
+    const memoryMiB = positiveInt(v, 'memory', this.name);
+    const vcpus = positiveInt(v, 'vcpus', this.name);
+    const network = str(v, 'network');
+    const sealOpts = sealChoice(v, this.name);
+    const conn = await ctx.connect();
+    const t = await Template.import(conn, {
+      name,
+      pool,
+      image: file!,
+      ...(format ? { format } : {}),
+      seal: sealOpts,
+      domain: {
+        ...(memoryMiB ? { memoryMiB } : {}),
+        ...(vcpus ? { vcpus } : {}),
+        ...(str(v, 'machine') ? { machine: str(v, 'machine') } : {}),
+        ...(firmware ? { firmware } : {}),
+        ...(type ? { type } : {}),
+        ...(network ? { interfaces: network === 'none' ? [] : [{ network }] } : {}),
+      },
+      onProgress: progress(ctx),
+      signal: ctx.signal,
+    }).finally(() => ctx.progress.stop());
     const j = templateJson(t);
     ctx.out.result(j, () => `Template '${t.name}' is ${t.state}.\n${describe(j)}`);
   },

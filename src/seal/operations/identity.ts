@@ -3,6 +3,7 @@
 import type { Operation, OperationContext } from './types.js';
 import { LINUX, NOT_WINDOWS } from './logs.js';
 import { randomUUID } from 'node:crypto';
+import { tryCall } from '../devices.js';
 
 /** Marks the CA store for a rebuild when `p` was removed. */
 async function removeCert(ctx: OperationContext, p: string): Promise<void> {
@@ -123,10 +124,19 @@ export const identityOperations: Operation[] = [
         if (dev.includes(':')) continue;
         await ctx.fx.device(`${dev} (filesystem UUID)`, async () => {
           try {
-            await ctx.g.setUuid(dev, randomUUID());
+            try {
+              await ctx.g.setUuid(dev, randomUUID());
+            } catch (e) {
+              // tune2fs -U refuses an ext filesystem mounted since its last check: check it, retry.
+              if (!/^ext[234]$/.test(type) || (await tryCall(ctx.g, 'e2fsck', dev, { correct: true })) === undefined) throw e;
+              await ctx.g.setUuid(dev, randomUUID());
+            }
             return true;
-          } catch {
-            // Like virt-sysprep: a filesystem type without set_uuid support is left as it is.
+          } catch (e) {
+            // Like virt-sysprep: left as it is, with a warning (a type without set_uuid support,
+            // or tune2fs refusing an ext4 that was not freshly checked).
+            const why = (e as Error).message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^set_uuid:?$/.test(l)).join(' ');
+            ctx.fx.warn(`fs-uuids: cannot set a random UUID on ${dev} (${type}): ${why}`);
             return false;
           }
         });

@@ -3,6 +3,7 @@
 import type { Effects } from '../effects.js';
 import type { InspectedRoot, SealGuest } from '../guest-api.js';
 import type { CustomizeOptions } from '../customize.js';
+import type { FirstbootHook } from '../../firstboot/install.js';
 
 /** Which guests an operation touches. Absent fields match everything. */
 export interface AppliesTo {
@@ -34,6 +35,8 @@ export interface OperationContext {
 export interface SideEffects {
   /** The system CA store must be rebuilt (certificates were removed). */
   updateCaStore: boolean;
+  /** The first-boot hook customize installed (or would install, in a dry run). */
+  firstboot?: FirstbootHook;
 }
 
 /** A line filter applied to every file matching `glob`. */
