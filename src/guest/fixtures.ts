@@ -74,4 +74,7 @@ export async function writeDebianLikeTree(g: Guest, o: { hostname?: string; root
   await g.write('/etc/hosts', `127.0.0.1 localhost\n127.0.1.1 ${o.hostname ?? 'fixture'}\n`);
   await g.touch('/bin/sh');
   await g.touch('/usr/bin/apt-get');
+  // Debian boots with systemd: sealing hooks its first-boot unit there.
+  await g.mkdirP('/lib/systemd');
+  await g.touch('/lib/systemd/systemd');
 }

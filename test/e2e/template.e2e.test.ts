@@ -89,11 +89,11 @@ describe('templates end to end', () => {
     expect(info['backing-filename-format']).toBe('qcow2');
 
     await Promise.all(clones.map((c) => c.start()));
-    // A disk in use by a running domain cannot be sealed: QEMU's image lock makes the appliance
-    // launch fail (typed LAUNCH_FAILED; through `seal({ domain })` it is DOMAIN_RUNNING before any
-    // launch, see test/integration/seal.test.ts).
+    // A disk in use by a running domain cannot be sealed: QEMU's image lock is seen before any
+    // launch (IMAGE_IN_USE; through `seal({ domain })` it is DOMAIN_RUNNING, see
+    // test/integration/seal.test.ts).
     const busy = await seal({ disks: [{ path: `${dir}/${names[0]}-vda.qcow2`, format: 'qcow2' }], accel: 'tcg' }).catch((e: unknown) => e);
-    expect(busy).toMatchObject({ name: 'VirtkitError', code: 'LAUNCH_FAILED' });
+    expect(busy).toMatchObject({ name: 'VirtkitError', code: 'IMAGE_IN_USE' });
     await expect(seal({ domain: clones[0]! })).rejects.toMatchObject({ code: 'DOMAIN_RUNNING' });
     await Promise.all(clones.map((c) => c.waitForState('shutoff', { timeoutMs: 540_000, intervalMs: 500 })));
     const ids = names.map((n) => parseIdentity(readFileSync(serial(n), 'utf8')));
