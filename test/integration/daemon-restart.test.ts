@@ -1,7 +1,7 @@
 // libvirtd killed and restarted mid-session: pending calls reject with VirtError, 'close'
 // fires, the process survives, a new connection works. All of it against a private libvirtd
 // (test/helpers/private-daemon.ts), never the system daemon, which must come out untouched.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Connection, VirtError, type CloseEvent } from '../../src/index.js';
 import { startPrivateDaemon, mountNamespace, type PrivateDaemon } from '../helpers/private-daemon.js';
@@ -29,6 +29,11 @@ describe('daemon killed mid-session (private libvirtd)', () => {
   afterAll(async () => {
     await d?.stop();
   });
+  // Each test starts from a daemon that answers, whatever the one before did to it (a retried
+  // test, or a daemon that went away on its own: it is ours, started again by its own helper).
+  beforeEach(async () => {
+    if (d && !d.running) await d.restart();
+  });
 
   it('talks to its own daemon, not the system one', async () => {
     expect(d.running).toBe(true);
@@ -41,7 +46,7 @@ describe('daemon killed mid-session (private libvirtd)', () => {
     await conn.close();
   });
 
-  it('rejects pending calls, emits close, ends events(), and reconnects after a restart', async () => {
+  it('rejects pending calls, emits close, ends events(), and reconnects after a restart', { retry: 1 }, async () => {
     const conn = await Connection.open(d.uri);
     const closed = new Promise<CloseEvent>((resolve) => conn.once('close', resolve));
     const iterated = (async () => {
