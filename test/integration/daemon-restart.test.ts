@@ -75,7 +75,8 @@ describe('daemon killed mid-session (private libvirtd)', () => {
     const failures = outcomes.filter((o) => o instanceof Error);
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) expect(f instanceof VirtError || (f as { code?: string }).code === 'CLOSED').toBe(true);
-    expect(failures.some((f) => f instanceof VirtError)).toBe(true);
+    // Which comes first is a race: libvirt's own failure (VirtError), or CLOSED when the close
+    // event rejects what is still pending; both are typed, never a hang.
     expect(conn.isAlive()).toBe(false);
     await expect(conn.domains()).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await iterated).toContain('close'); // the iterator ended with the connection
