@@ -96,7 +96,8 @@ Napi::Value Domain::SetAutostart(const Napi::CallbackInfo& info) {
   return QueueVoid(info, [d, on] { return virDomainSetAutostart(d, on); });
 }
 
-Napi::Value DomainInfoToJS(Napi::Env env, const virDomainInfo& r) {
+// virDomainInfo as the object getInfo resolves with.
+static Napi::Value DomainInfoToJS(Napi::Env env, const virDomainInfo& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("state", r.state);
   o.Set("maxMemKiB", U64(env, r.maxMem));

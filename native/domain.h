@@ -4,9 +4,6 @@
 
 namespace vk {
 
-// virDomainInfo as the object getInfo resolves with.
-Napi::Value DomainInfoToJS(Napi::Env env, const virDomainInfo& r);
-
 class Domain : public Handle<Domain, virDomainPtr, virDomainRef, virDomainFree> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);

@@ -96,7 +96,6 @@ export class Connection extends EventEmitter {
    * @throws VirtkitError `INVALID_ARGUMENT` for a bad URI or option, `TIMEOUT` when the daemon does not answer within `timeoutMs`, `ABORTED`; VirtError when libvirt refuses.
    */
   static async open(uri?: string, opts: OpenOptions = {}): Promise<Connection> {
-    if (uri !== undefined) argString('uri', uri, { nonEmpty: true });
     if (opts === null || typeof opts !== 'object') throw invalid('opts must be an object', { argument: 'opts' });
     const target = uri ?? defaultUri();
     argString('uri', target, { nonEmpty: true });
