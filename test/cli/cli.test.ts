@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Connection, removeClone, Template } from '../../src/index.js';
 import { createDisk, writeDebianLikeTree } from '../../src/guest/fixtures.js';
 import { SYSTEM_URI, ensureDaemon, scratchPool } from '../helpers/system.js';
-import { ROOT, ensureBuilt, json, vk, vkInterrupted } from './run.js';
+import { ROOT, ensureBuilt, json, vk, vkInterrupted, type Result } from './run.js';
 
 // This machine's KVM is broken ('auto' would try it first): TCG unless told otherwise.
 const ACCEL = process.env.VIRTKIT_ACCEL ?? 'tcg';
@@ -18,13 +18,13 @@ beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** One line on stderr, starting 'virtkit: CODE: '. */
-function failsWith(r: ReturnType<typeof vk>, code: string, exit = 1): void {
+function failsWith(r: Result, code: string, exit = 1): void {
   expect(r.code, r.stderr).toBe(exit);
   expect(r.lines).toHaveLength(1);
   expect(r.lines[0]).toMatch(new RegExp(`^virtkit: ${code}: `));
   expect(r.stdout).toBe('');
 }
-function usage(r: ReturnType<typeof vk>, text: string): void {
+function usage(r: Result, text: string): void {
   expect(r.code, r.stderr).toBe(2);
   expect(r.lines).toHaveLength(1);
   expect(r.lines[0]).toContain(text);
@@ -32,42 +32,42 @@ function usage(r: ReturnType<typeof vk>, text: string): void {
 }
 
 describe('usage', () => {
-  it('--version prints the package version', () => {
+  it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    expect(vk('--version')).toMatchObject({ code: 0, stdout: `virtkit ${pkg.version}\n`, stderr: '' });
-    expect(json(vk('--version', '--json'))).toEqual({ version: pkg.version });
+    expect(await vk('--version')).toMatchObject({ code: 0, stdout: `virtkit ${pkg.version}\n`, stderr: '' });
+    expect(json(await vk('--version', '--json'))).toEqual({ version: pkg.version });
   });
 
-  it('--help lists every command; each command has its own help', () => {
-    const r = vk('--help');
+  it('--help lists every command; each command has its own help', async () => {
+    const r = await vk('--help');
     expect(r.code).toBe(0);
     for (const c of ['seal', 'template create', 'template convert', 'template list', 'template show', 'template delete', 'template recover', 'deploy', 'clones', 'flatten', 'remove'])
       expect(r.stdout).toContain(`  ${c} `);
-    expect(vk('deploy', '--help').stdout).toMatch(/^Usage: virtkit deploy TEMPLATE NAME/);
-    expect(vk('help', 'template', 'create').stdout).toMatch(/^Usage: virtkit template create NAME --from DOMAIN --pool POOL/);
-    expect(vk('template', '--help').stdout).toContain('template recover');
+    expect((await vk('deploy', '--help')).stdout).toMatch(/^Usage: virtkit deploy TEMPLATE NAME/);
+    expect((await vk('help', 'template', 'create')).stdout).toMatch(/^Usage: virtkit template create NAME --from DOMAIN --pool POOL/);
+    expect((await vk('template', '--help')).stdout).toContain('template recover');
   });
 
-  it('bad command lines exit 2 with one line and a hint', () => {
-    usage(vk('--bogus'), "unknown option '--bogus'");
-    usage(vk('seal', '-a', 'x', '--bogus'), "unknown option '--bogus' (see 'virtkit seal --help')");
-    usage(vk('frobnicate'), "unknown command 'frobnicate'");
-    usage(vk('template', 'frob'), "unknown command 'template frob'");
-    usage(vk('template'), "missing subcommand of 'template'");
-    usage(vk(), 'missing command');
-    usage(vk('deploy', 'tpl'), 'missing NAME');
-    usage(vk('template', 'show', 'a', 'b'), "unexpected argument 'b'");
-    usage(vk('seal'), 'missing -a DISK or -d DOMAIN');
-    usage(vk('seal', '-a', 'x', '-d', 'y'), 'not both');
-    usage(vk('deploy', 't', 'n', '--count', '0'), '--count takes a positive integer');
-    usage(vk('deploy', 't', 'n', '--linked', '--full'), '--linked or --full');
-    usage(vk('seal', '-a', 'x', '--accel', 'fast'), '--accel takes auto, kvm or tcg');
-    usage(vk('template', 'list', '-c'), "option '--connect' needs a value");
-    usage(vk('template', 'create', 't', '--from', 'v', '--pool', 'p', '--no-seal', '--hostname', 'h'), '--no-seal cannot be combined');
+  it('bad command lines exit 2 with one line and a hint', async () => {
+    usage(await vk('--bogus'), "unknown option '--bogus'");
+    usage(await vk('seal', '-a', 'x', '--bogus'), "unknown option '--bogus' (see 'virtkit seal --help')");
+    usage(await vk('frobnicate'), "unknown command 'frobnicate'");
+    usage(await vk('template', 'frob'), "unknown command 'template frob'");
+    usage(await vk('template'), "missing subcommand of 'template'");
+    usage(await vk(), 'missing command');
+    usage(await vk('deploy', 'tpl'), 'missing NAME');
+    usage(await vk('template', 'show', 'a', 'b'), "unexpected argument 'b'");
+    usage(await vk('seal'), 'missing -a DISK or -d DOMAIN');
+    usage(await vk('seal', '-a', 'x', '-d', 'y'), 'not both');
+    usage(await vk('deploy', 't', 'n', '--count', '0'), '--count takes a positive integer');
+    usage(await vk('deploy', 't', 'n', '--linked', '--full'), '--linked or --full');
+    usage(await vk('seal', '-a', 'x', '--accel', 'fast'), '--accel takes auto, kvm or tcg');
+    usage(await vk('template', 'list', '-c'), "option '--connect' needs a value");
+    usage(await vk('template', 'create', 't', '--from', 'v', '--pool', 'p', '--no-seal', '--hostname', 'h'), '--no-seal cannot be combined');
   });
 
-  it('--json reports usage errors as JSON on stderr', () => {
-    const r = vk('frob', '--json');
+  it('--json reports usage errors as JSON on stderr', async () => {
+    const r = await vk('frob', '--json');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(JSON.parse(r.stderr)).toEqual({ error: { code: 'USAGE', message: "unknown command 'frob'" } });
@@ -75,40 +75,40 @@ describe('usage', () => {
 });
 
 describe('seal without an appliance', () => {
-  it('--list-operations: a table like virt-sysprep, or JSON', () => {
-    const r = vk('seal', '--list-operations');
+  it('--list-operations: a table like virt-sysprep, or JSON', async () => {
+    const r = await vk('seal', '--list-operations');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^machine-id +\* +Remove the local machine ID$/m);
     expect(r.stdout).toMatch(/^ca-certificates {3,}Remove CA certificates/m);
-    const ops = json(vk('seal', '--list-operations', '--json'));
+    const ops = json(await vk('seal', '--list-operations', '--json'));
     expect(ops.length).toBeGreaterThan(20);
     expect(ops.find((o: any) => o.name === 'machine-id')).toMatchObject({ enabledByDefault: true, supported: true });
     expect(Object.keys(ops[0]).sort()).toEqual(expect.arrayContaining(['description', 'enabledByDefault', 'name', 'supported']));
   });
 
-  it('a missing disk: NOT_FOUND, exit 1', () => {
-    failsWith(vk('seal', '-a', join(tmp, 'nope.qcow2')), 'NOT_FOUND');
+  it('a missing disk: NOT_FOUND, exit 1', async () => {
+    failsWith(await vk('seal', '-a', join(tmp, 'nope.qcow2')), 'NOT_FOUND');
   });
 
-  it('an unknown operation: UNKNOWN_OPERATION, checked before the disk', () => {
-    const r = vk('seal', '-a', join(tmp, 'nope.qcow2'), '--operations', 'defaults,frob');
+  it('an unknown operation: UNKNOWN_OPERATION, checked before the disk', async () => {
+    const r = await vk('seal', '-a', join(tmp, 'nope.qcow2'), '--operations', 'defaults,frob');
     failsWith(r, 'UNKNOWN_OPERATION');
     expect(r.lines[0]).toContain("virtkit seal --list-operations");
   });
 
-  it('--json errors: {error:{code,message,details}} on stderr, nothing on stdout', () => {
-    const r = vk('seal', '-a', join(tmp, 'nope.qcow2'), '--enable', 'frob', '--json');
+  it('--json errors: {error:{code,message,details}} on stderr, nothing on stdout', async () => {
+    const r = await vk('seal', '-a', join(tmp, 'nope.qcow2'), '--enable', 'frob', '--json');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'UNKNOWN_OPERATION', details: { operation: 'frob' } } });
   });
 
-  it('a missing SSH key file: NOT_FOUND', () => {
-    failsWith(vk('seal', '-a', join(tmp, 'x'), '--ssh-inject', `root:${join(tmp, 'nokey.pub')}`), 'NOT_FOUND');
+  it('a missing SSH key file: NOT_FOUND', async () => {
+    failsWith(await vk('seal', '-a', join(tmp, 'x'), '--ssh-inject', `root:${join(tmp, 'nokey.pub')}`), 'NOT_FOUND');
   });
 
-  it('--debug adds the stack', () => {
-    const r = vk('seal', '-a', join(tmp, 'nope.qcow2'), '--debug');
+  it('--debug adds the stack', async () => {
+    const r = await vk('seal', '-a', join(tmp, 'nope.qcow2'), '--debug');
     expect(r.code).toBe(1);
     expect(r.lines[0]).toMatch(/^virtkit: NOT_FOUND: /);
     expect(r.stderr).toContain('VirtkitError: seal: disk');
@@ -118,29 +118,29 @@ describe('seal without an appliance', () => {
 
 describe('on test:///default', () => {
   const T = ['-c', 'test:///default'];
-  it('template list: none, as text and JSON', () => {
-    expect(vk('template', 'list', ...T)).toMatchObject({ code: 0, stdout: 'No templates.\n' });
-    expect(json(vk('template', 'list', ...T, '--json'))).toEqual([]);
-    expect(vk('template', 'list', ...T, '-q')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  it('template list: none, as text and JSON', async () => {
+    expect(await vk('template', 'list', ...T)).toMatchObject({ code: 0, stdout: 'No templates.\n' });
+    expect(json(await vk('template', 'list', ...T, '--json'))).toEqual([]);
+    expect(await vk('template', 'list', ...T, '-q')).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
-  it('unknown templates and domains', () => {
-    failsWith(vk('template', 'show', 'nope', ...T), 'NOT_FOUND');
-    failsWith(vk('clones', 'nope', ...T), 'NOT_FOUND');
-    failsWith(vk('deploy', 'nope', 'x', ...T), 'NOT_FOUND');
-    failsWith(vk('template', 'delete', 'nope', ...T), 'NOT_FOUND');
-    failsWith(vk('flatten', 'nope', ...T), 'VIR_ERR_NO_DOMAIN');
+  it('unknown templates and domains', async () => {
+    failsWith(await vk('template', 'show', 'nope', ...T), 'NOT_FOUND');
+    failsWith(await vk('clones', 'nope', ...T), 'NOT_FOUND');
+    failsWith(await vk('deploy', 'nope', 'x', ...T), 'NOT_FOUND');
+    failsWith(await vk('template', 'delete', 'nope', ...T), 'NOT_FOUND');
+    failsWith(await vk('flatten', 'nope', ...T), 'VIR_ERR_NO_DOMAIN');
   });
-  it('a running domain is refused', () => {
-    failsWith(vk('seal', '-d', 'test', ...T), 'DOMAIN_RUNNING');
-    failsWith(vk('flatten', 'test', ...T), 'DOMAIN_RUNNING');
-    failsWith(vk('template', 'convert', 'test', '--no-seal', ...T), 'DOMAIN_RUNNING');
-    failsWith(vk('remove', 'test', ...T), 'INVALID_ARGUMENT');
+  it('a running domain is refused', async () => {
+    failsWith(await vk('seal', '-d', 'test', ...T), 'DOMAIN_RUNNING');
+    failsWith(await vk('flatten', 'test', ...T), 'DOMAIN_RUNNING');
+    failsWith(await vk('template', 'convert', 'test', '--no-seal', ...T), 'DOMAIN_RUNNING');
+    failsWith(await vk('remove', 'test', ...T), 'INVALID_ARGUMENT');
   });
-  it('template recover: an empty report', () => {
-    expect(json(vk('template', 'recover', ...T, '--json'))).toEqual({ removed: [], markedBroken: [], removedClones: [] });
+  it('template recover: an empty report', async () => {
+    expect(json(await vk('template', 'recover', ...T, '--json'))).toEqual({ removed: [], markedBroken: [], removedClones: [] });
   });
-  it('a bad URI is libvirt\'s error', () => {
-    const r = vk('template', 'list', '-c', 'bogus:///x');
+  it('a bad URI is libvirt\'s error', async () => {
+    const r = await vk('template', 'list', '-c', 'bogus:///x');
     expect(r.code).toBe(1);
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(/^virtkit: VIR_ERR_[A-Z_]+: /);
@@ -179,65 +179,65 @@ describe(`template flow on ${SYSTEM_URI} (no sealing)`, () => {
     await conn?.close();
   });
 
-  it('template create --no-seal --json', () => {
-    const t = json(vk('template', 'create', tpl, '--from', src, '--pool', scratch.pool.name, '--no-seal', '--json', ...S));
+  it('template create --no-seal --json', async () => {
+    const t = json(await vk('template', 'create', tpl, '--from', src, '--pool', scratch.pool.name, '--no-seal', '--json', ...S));
     expect(t).toMatchObject({ name: tpl, state: 'ready', version: 1, operations: [], origin: { name: src } });
     expect(Object.keys(t).sort()).toEqual(['disks', 'name', 'operations', 'origin', 'sealedAt', 'state', 'uuid', 'version']);
     expect(t.disks).toEqual([{ target: 'vda', path: `${scratch.dir}/${tpl}-vda.qcow2`, format: 'qcow2' }]);
-    failsWith(vk('template', 'create', tpl, '--from', src, '--pool', scratch.pool.name, '--no-seal', ...S), 'ALREADY_EXISTS');
+    failsWith(await vk('template', 'create', tpl, '--from', src, '--pool', scratch.pool.name, '--no-seal', ...S), 'ALREADY_EXISTS');
   });
 
-  it('template list and show', () => {
-    const list = json(vk('template', 'list', '--json', ...S));
+  it('template list and show', async () => {
+    const list = json(await vk('template', 'list', '--json', ...S));
     expect(list.find((t: any) => t.name === tpl)).toMatchObject({ state: 'ready' });
-    const r = vk('template', 'list', ...S);
+    const r = await vk('template', 'list', ...S);
     expect(r.stdout).toMatch(/^NAME +STATE +VERSION +SEALED +DISKS$/m);
     expect(r.stdout).toMatch(new RegExp(`^${tpl} +ready +1 `, 'm'));
-    expect(vk('template', 'show', tpl, ...S).stdout).toMatch(/^Operations: +none \(not sealed\)$/m);
+    expect((await vk('template', 'show', tpl, ...S)).stdout).toMatch(/^Operations: +none \(not sealed\)$/m);
   });
 
-  it('deploy --count 2 (linked), then clones', () => {
-    const made = json(vk('deploy', tpl, `${tag}-c`, '--count', '2', '--json', ...S));
+  it('deploy --count 2 (linked), then clones', async () => {
+    const made = json(await vk('deploy', tpl, `${tag}-c`, '--count', '2', '--json', ...S));
     expect(made.map((c: any) => [c.name, c.hostname, c.mode, c.state])).toEqual([
       [`${tag}-c-1`, `${tag}-c-1`, 'linked', 'shutoff'],
       [`${tag}-c-2`, `${tag}-c-2`, 'linked', 'shutoff'],
     ]);
     expect(made[0].template).toMatchObject({ name: tpl, version: 1 });
-    const clones = json(vk('clones', tpl, '--json', ...S));
+    const clones = json(await vk('clones', tpl, '--json', ...S));
     expect(clones.map((c: any) => c.name)).toEqual([`${tag}-c-1`, `${tag}-c-2`]);
-    expect(json(vk('template', 'show', tpl, '--json', ...S)).clones.map((c: any) => c.name)).toEqual([`${tag}-c-1`, `${tag}-c-2`]);
+    expect(json(await vk('template', 'show', tpl, '--json', ...S)).clones.map((c: any) => c.name)).toEqual([`${tag}-c-1`, `${tag}-c-2`]);
   });
 
-  it('deploy --full with identity flags; an existing name is refused', () => {
+  it('deploy --full with identity flags; an existing name is refused', async () => {
     const key = join(tmp, 'id.pub');
     writeFileSync(key, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBk2ZmJmZDk0MmE1OTA0NmE2YjQ1ZWQzYzY5OTk0ZjM me@host\n');
-    const [c] = json(vk('deploy', tpl, `${tag}-full`, '--full', '--hostname', 'web', '--ssh-key', `admin:${key}`, '--json', ...S));
+    const [c] = json(await vk('deploy', tpl, `${tag}-full`, '--full', '--hostname', 'web', '--ssh-key', `admin:${key}`, '--json', ...S));
     expect(c).toMatchObject({ name: `${tag}-full`, mode: 'full', hostname: 'web' });
-    failsWith(vk('deploy', tpl, `${tag}-full`, ...S), 'ALREADY_EXISTS');
+    failsWith(await vk('deploy', tpl, `${tag}-full`, ...S), 'ALREADY_EXISTS');
   });
 
-  it('template delete is refused while clones exist', () => {
-    const r = vk('template', 'delete', tpl, ...S);
+  it('template delete is refused while clones exist', async () => {
+    const r = await vk('template', 'delete', tpl, ...S);
     failsWith(r, 'TEMPLATE_IN_USE');
     expect(r.lines[0]).toContain(`${tag}-c-1`);
   });
 
-  it('flatten turns a linked clone into a full one', () => {
-    const f = json(vk('flatten', `${tag}-c-1`, '--json', ...S));
+  it('flatten turns a linked clone into a full one', async () => {
+    const f = json(await vk('flatten', `${tag}-c-1`, '--json', ...S));
     expect(f.disks[0].path).toBe(`${scratch.dir}/${tag}-c-1-vda-full.qcow2`);
   });
 
-  it('remove the clones, then delete the template', () => {
-    expect(json(vk('remove', `${tag}-c-1`, `${tag}-c-2`, `${tag}-full`, '--json', ...S))).toEqual({
+  it('remove the clones, then delete the template', async () => {
+    expect(json(await vk('remove', `${tag}-c-1`, `${tag}-c-2`, `${tag}-full`, '--json', ...S))).toEqual({
       removed: [`${tag}-c-1`, `${tag}-c-2`, `${tag}-full`],
     });
-    expect(vk('template', 'delete', tpl, ...S)).toMatchObject({ code: 0, stdout: `Deleted template '${tpl}'.\n` });
+    expect(await vk('template', 'delete', tpl, ...S)).toMatchObject({ code: 0, stdout: `Deleted template '${tpl}'.\n` });
   });
 
-  it('template convert --no-seal makes the VM itself a template', () => {
-    const t = json(vk('template', 'convert', src, '--no-seal', '--json', ...S));
+  it('template convert --no-seal makes the VM itself a template', async () => {
+    const t = json(await vk('template', 'convert', src, '--no-seal', '--json', ...S));
     expect(t).toMatchObject({ name: src, state: 'ready', origin: { name: src } });
-    expect(vk('template', 'delete', src, '-q', ...S)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await vk('template', 'delete', src, '-q', ...S)).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
 });
 
@@ -248,9 +248,9 @@ describe('seal with an appliance (dry run)', () => {
     await createDisk(disk, { format: 'qcow2', sizeMiB: 128, fs: 'ext4', open: { accel: ACCEL as 'tcg' }, populate: (g) => writeDebianLikeTree(g, { hostname: 'cli-fixture' }) });
   }, 300_000);
 
-  it('seal -a DISK --dry-run --json reports and changes nothing', () => {
+  it('seal -a DISK --dry-run --json reports and changes nothing', async () => {
     const before = createHash('sha256').update(readFileSync(disk)).digest('hex');
-    const r = vk('seal', '-a', disk, '--dry-run', '--hostname', 'sealed', '--accel', ACCEL, '--json');
+    const r = await vk('seal', '-a', disk, '--dry-run', '--hostname', 'sealed', '--accel', ACCEL, '--json');
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep).toMatchObject({ dryRun: true, disks: [disk], guest: { distro: 'debian', hostname: 'cli-fixture' } });

@@ -1,5 +1,6 @@
 // Runs the built CLI (dist/cli.js), building it first when it is missing or older than src/.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/spawn.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -31,8 +32,9 @@ export interface Result {
 
 const env = { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', NO_COLOR: '1' };
 
-export function vk(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 300_000 });
+/** Runs the CLI to completion, without blocking the test worker's event loop (see helpers/spawn.ts). */
+export async function vk(...args: string[]): Promise<Result> {
+  const r = await spawnAsync(process.execPath, [CLI, ...args], { env, timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split('\n').filter(Boolean) };
 }
 

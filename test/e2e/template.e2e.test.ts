@@ -3,6 +3,7 @@
 // each prints its identity on the serial console.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/spawn.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { Connection, Template, VolumeXml, seal, type Domain, type StoragePool } from '../../src/index.js';
@@ -178,8 +179,8 @@ describe('templates end to end', () => {
 
   it('recovers after a crash between steps, then deletes the template once its clones are gone', async () => {
     const name = `${tag}-crash`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./crash-child.ts', import.meta.url).pathname, SYSTEM_URI, SRC, name, pool.name, 'seal'], {
-      encoding: 'utf8', timeout: 120_000,
+    const r = await spawnAsync(process.execPath, ['--import', 'tsx', new URL('./crash-child.ts', import.meta.url).pathname, SYSTEM_URI, SRC, name, pool.name, 'seal'], {
+      timeout: 120_000,
     });
     expect(r.signal, r.stderr).toBe('SIGKILL');
     const left = await conn.findDomain(name);

@@ -6,7 +6,8 @@
 //      (the last two refused), all in one shared appliance
 //   4. one read-only launch that tars every image's tree out for the checks
 //   (+ a corrupt image, whose launch dies at once; + virt-sysprep's own launch for parity)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/spawn.js';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -129,8 +130,8 @@ describe('seal: dry run and refusals without writing', () => {
 describe('seal: one shared appliance for a batch', () => {
   beforeAll(async () => {
     const t = Date.now();
-    const r = spawnSync('virt-sysprep', ['--format', 'qcow2', '-a', paths.sysprep, '--operations', 'defaults', '--hostname', 'parity-host'], {
-      env: { ...process.env, LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' }, encoding: 'utf8',
+    const r = await spawnAsync('virt-sysprep', ['--format', 'qcow2', '-a', paths.sysprep, '--operations', 'defaults', '--hostname', 'parity-host'], {
+      env: { ...process.env, LIBGUESTFS_BACKEND: 'direct', LIBGUESTFS_BACKEND_SETTINGS: 'force_tcg' },
     });
     sysprepMs = Date.now() - t;
     if (r.status !== 0) throw new Error(`virt-sysprep failed: ${r.stderr}`);

@@ -1,7 +1,8 @@
 // The published package: pack it, install the tarball into an empty directory, and use it the
 // way people will: ESM import, CommonJS require, TypeScript types for both, and the CLI via npx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { runAsync, spawnAsync } from '../helpers/spawn.js';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,23 +14,23 @@ const pkgDir = join(app, 'node_modules/virtkit');
 const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
 
 function node(file: string, env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  return spawnAsync(process.execPath, [file], { cwd: app, env: { ...process.env, ...env }, timeout: 30_000 });
 }
 function npx(...args: string[]) {
-  return spawnSync('npx', ['--no-install', ...args], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+  return spawnAsync('npx', ['--no-install', ...args], { cwd: app, timeout: 60_000 });
 }
 function tsc(skipLibCheck: boolean) {
-  return spawnSync(
+  return spawnAsync(
     join(ROOT, 'node_modules/.bin/tsc'),
     ['--noEmit', '--strict', `--skipLibCheck`, String(skipLibCheck), '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
       '--lib', 'es2022,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), 'check-esm.mts', 'check-cjs.cts'],
-    { cwd: app, encoding: 'utf8' },
+    { cwd: app },
   );
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   if (process.env.VIRTKIT_SKIP_PACK_TEST) return;
-  execFileSync('bash', [join(ROOT, 'scripts/pack-test.sh'), out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await runAsync('bash', [join(ROOT, 'scripts/pack-test.sh'), out], { cwd: ROOT });
   writeFileSync(join(app, 'esm.mjs'), `import { Connection, Template } from 'virtkit';
 const conn = await Connection.open('test:///default');
 console.log(JSON.stringify({ domains: (await conn.domains()).map((d) => d.name), templates: (await Template.list(conn)).length }));
@@ -59,74 +60,74 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 // Needs the npm registry (the tarball's dependencies): VIRTKIT_SKIP_PACK_TEST=1 skips it offline.
 describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () => {
-  it('ships the bundle, types, prebuild, addon sources and install script, and no tests', () => {
+  it('ships the bundle, types, prebuild, addon sources and install script, and no tests', async () => {
     const files = execFileSync('tar', ['tzf', join(out, `virtkit-${version}.tgz`)], { encoding: 'utf8' }).split('\n');
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'prebuilds/linux-x64/virtkit.node', 'binding.gyp', 'native/addon.cc', 'scripts/install.cjs'])
       expect(files).toContain(`package/${f}`);
     expect(files.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/build/'))).toBe(false);
   });
 
-  it('installed from the tarball; the prebuild is used (no compile at install)', () => {
+  it('installed from the tarball; the prebuild is used (no compile at install)', async () => {
     expect(existsSync(join(pkgDir, 'prebuilds/linux-x64/virtkit.node'))).toBe(true);
     expect(existsSync(join(pkgDir, 'build'))).toBe(false);
   });
 
-  it('ESM: import { Connection } from "virtkit"', () => {
-    const r = node('esm.mjs');
+  it('ESM: import { Connection } from "virtkit"', async () => {
+    const r = await node('esm.mjs');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ domains: ['test'], templates: 0 });
   });
 
-  it('CommonJS: require("virtkit"), typed errors included', () => {
-    const r = node('cjs.cjs');
+  it('CommonJS: require("virtkit"), typed errors included', async () => {
+    const r = await node('cjs.cjs');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ domains: ['test'], code: 'VIR_ERR_NO_DOMAIN' });
   });
 
-  it('TypeScript resolves the types of both entry points (ESM .d.ts, CJS .d.cts)', () => {
-    const r = tsc(true);
+  it('TypeScript resolves the types of both entry points (ESM .d.ts, CJS .d.cts)', async () => {
+    const r = await tsc(true);
     expect(r.status, r.stdout).toBe(0);
   });
 
-  it('the bundled .d.ts type-checks without skipLibCheck', () => {
-    const r = tsc(false);
+  it('the bundled .d.ts type-checks without skipLibCheck', async () => {
+    const r = await tsc(false);
     expect(r.status, r.stdout).toBe(0);
   });
 
-  it('npx virtkit works', () => {
-    const v = npx('virtkit', '--version');
+  it('npx virtkit works', async () => {
+    const v = await npx('virtkit', '--version');
     expect(v.status, v.stderr).toBe(0);
     expect(v.stdout).toBe(`virtkit ${version}\n`);
-    const l = npx('virtkit', 'template', 'list', '-c', 'test:///default', '--json');
+    const l = await npx('virtkit', 'template', 'list', '-c', 'test:///default', '--json');
     expect(l.status, l.stderr).toBe(0);
     expect(JSON.parse(l.stdout)).toEqual([]);
   });
 
-  it('without any addon: import works, use throws the clear error', () => {
+  it('without any addon: import works, use throws the clear error', async () => {
     renameSync(join(pkgDir, 'prebuilds'), join(pkgDir, 'prebuilds.off'));
     try {
-      const r = node('esm.mjs');
+      const r = await node('esm.mjs');
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('VirtkitError: the native addon could not be loaded');
       expect(r.stderr).toContain("code: 'ADDON_NOT_LOADED'");
       expect(r.stderr).toContain('libvirt-dev libguestfs-dev');
       // The CLI: one line, exit 1; --version needs no addon.
-      const c = npx('virtkit', 'template', 'list', '-c', 'test:///default');
+      const c = await npx('virtkit', 'template', 'list', '-c', 'test:///default');
       expect(c.status).toBe(1);
       const lines = c.stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^virtkit: ADDON_NOT_LOADED: the native addon could not be loaded .*setup-host\.sh`\.$/);
-      expect(npx('virtkit', '--version').status).toBe(0);
+      expect((await npx('virtkit', '--version')).status).toBe(0);
     } finally {
       renameSync(join(pkgDir, 'prebuilds.off'), join(pkgDir, 'prebuilds'));
     }
   });
 
-  it('the install script names the Debian packages when it cannot build', () => {
+  it('the install script names the Debian packages when it cannot build', async () => {
     renameSync(join(pkgDir, 'prebuilds'), join(pkgDir, 'prebuilds.off'));
     try {
       // PATH without pkg-config: as on a host without the -dev packages.
-      const r = node(join(pkgDir, 'scripts/install.cjs'), { PATH: '/nonexistent' });
+      const r = await node(join(pkgDir, 'scripts/install.cjs'), { PATH: '/nonexistent' });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3');
       expect(r.stderr).toContain('scripts/setup-host.sh');
@@ -134,7 +135,7 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
       renameSync(join(pkgDir, 'prebuilds.off'), join(pkgDir, 'prebuilds'));
     }
     // With the prebuild in place the install script only checks that it loads.
-    const ok = node(join(pkgDir, 'scripts/install.cjs'));
+    const ok = await node(join(pkgDir, 'scripts/install.cjs'));
     expect(ok.status, ok.stderr).toBe(0);
   });
 });
