@@ -19,6 +19,8 @@ export interface GuestCapability {
 
 /** The host capabilities, parsed (see {@link Connection.capabilities}). */
 export interface HostCapabilities {
+  /** The host's UUID (`<host><uuid>`; libvirtd.conf `host_uuid` sets it): tells hosts apart. */
+  uuid?: string;
   /** Host CPU architecture, e.g. 'x86_64'. */
   arch: string;
   /** Host CPU model name, when libvirt reports one. */
@@ -74,7 +76,7 @@ export function parseCapabilities(xml: string): HostCapabilities {
     return { osType: text(kid(g, 'os_type')) ?? '', arch: a?.getAttribute('name') ?? '', emulator: text(kid(a, 'emulator')), machines: [...machines], domainTypes };
   });
   const accelerators = [...new Set(guests.filter((g) => g.arch === arch).flatMap((g) => g.domainTypes))];
-  return { arch, cpuModel: text(kid(cpu, 'model')), guests, accelerators };
+  return { uuid: text(kid(host, 'uuid')), arch, cpuModel: text(kid(cpu, 'model')), guests, accelerators };
 }
 
 export function parseDomainCapabilities(xml: string): DomainCapabilities {

@@ -27,7 +27,11 @@ export type VirtkitErrorCode =
   | 'IMAGE_CORRUPT'
   | 'IMAGE_IN_USE'
   | 'NO_FIRSTBOOT_HOOK'
-  | 'MOUNT_FAILED';
+  | 'MOUNT_FAILED'
+  | 'REPLICA_MISMATCH'
+  | 'HOST_UNREACHABLE'
+  | 'ADDRESS_RANGE_FULL'
+  | 'ADDRESS_IN_USE';
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
 export class VirtkitError extends Error {

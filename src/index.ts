@@ -46,5 +46,5 @@ export { FIRSTBOOT_SCRIPT, SYSTEMD_UNIT } from './firstboot/index.js';
 
 // Templates.
 export { Template, flattenClone, removeClone, type RecoverReport } from './template/index.js';
-export type { ImportTemplateOptions, ImportDomainSpec } from './template/index.js';
+export type { ImportTemplateOptions, ImportDomainSpec, ReplicateOptions, ReplicateProgress } from './template/index.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './template/index.js';

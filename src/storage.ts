@@ -521,7 +521,7 @@ export class Volume {
  * Deletes a volume whose stream just ended: libvirt keeps it "in use" until its post-upload
  * refresh (a thread of its own) has run, so a refusal is retried for a few seconds.
  */
-async function removeAfterStream(vol: Volume): Promise<void> {
+export async function removeAfterStream(vol: Volume): Promise<void> {
   for (let i = 0; i < 50; i++) {
     try {
       await vol.delete();

@@ -3,3 +3,4 @@ export { flattenClone, } from './flatten.js';
 export { removeClone } from './deploy.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './types.js';
 export type { ImportTemplateOptions, ImportDomainSpec } from './import.js';
+export type { ReplicateOptions, ReplicateProgress } from './replicate.js';

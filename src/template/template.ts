@@ -1,11 +1,12 @@
 // Template: the typed face of a template domain (state, version, disks, clones) and the entry
 // point for create / convert / deploy / delete / recover.
 import { importTemplate, type ImportTemplateOptions } from './import.js';
+import { replicateTemplate, type ReplicateOptions } from './replicate.js';
 import { inspect } from 'node:util';
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import { VirtkitError, invalid } from '../errors.js';
-import { argOptions } from '../args.js';
+import { argOptBool, argOptions } from '../args.js';
 import { checkName } from '../names.js';
 import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
@@ -151,9 +152,17 @@ export class Template {
   get origin(): { name: string; uuid: string } | undefined {
     return this.#rec.origin;
   }
-  /** The template's disks: target name (e.g. 'vda'), host path and format. */
-  get disks(): { target: string; path: string; format: string }[] {
+  /** The template's disks: target name (e.g. 'vda'), host path and format (and SHA-256 once computed, e.g. by replicate). */
+  get disks(): { target: string; path: string; format: string; sha256?: string }[] {
     return this.#rec.disks ?? [];
+  }
+  /** For a replica: the template it was copied from (host UUID, URI, template UUID). */
+  get replicaOf(): { host: string; uri: string; uuid: string } | undefined {
+    return this.#rec.replicaOf;
+  }
+  /** Hosts this template was replicated to (host UUID and the URI used), as recorded here. */
+  get replicas(): { host: string; uri: string }[] {
+    return this.#rec.replicas ?? [];
   }
   /** The full record as stored in the domain's metadata. */
   get record(): TemplateRecord {
@@ -187,14 +196,49 @@ export class Template {
     return deployMany(this.#conn, await this.#view(), specs, opts);
   }
 
+  /**
+   * Copies this template to another libvirt host over libvirt streams (sparse): the same template
+   * (name, UUID) there, in `opts.pool`, ready once each disk's SHA-256 read back from the target
+   * equals the source's, its disks read-only, its record naming this host and template. Copies
+   * nothing when an identical replica exists; resumes an interrupted replication from its
+   * checkpoint. See {@link ReplicateOptions.keepPartial} for what a failure leaves.
+   */
+  async replicate(target: Connection, opts: ReplicateOptions): Promise<Template> {
+    const dom = await replicateTemplate(this.#conn, await this.#view(), target, opts);
+    await this.refresh();
+    return Template.#wrap(target, dom);
+  }
+
   /** The clones deployed from this template (by virtkit's record on each clone). */
   async clones(): Promise<Domain[]> {
-    const out: Domain[] = [];
-    for (const d of await this.#conn.domains()) {
-      const rec = await readRecord(d).catch(() => undefined);
-      if (rec?.role === 'clone' && rec.template?.uuid === this.uuid) out.push(d);
+    return clonesOf(this.#conn, this.uuid);
+  }
+
+  /**
+   * Clones of this template on the other hosts its record knows (its replicas, or the template it
+   * is a replica of), by host URI. `connections` are used where they reach one of those hosts;
+   * the others are opened (and closed) here. A host that cannot be reached is HOST_UNREACHABLE.
+   */
+  async remoteClones(connections: Connection[] = []): Promise<{ uri: string; clones: string[] }[]> {
+    const uris = [...new Set([...(this.#rec.replicas ?? []).map((r) => r.uri), ...(this.#rec.replicaOf ? [this.#rec.replicaOf.uri] : [])])];
+    const out: { uri: string; clones: string[] }[] = [];
+    for (const uri of uris) {
+      const known = connections.find((c) => c.uri === uri && !c.closed);
+      let c = known;
+      if (!c) {
+        const { Connection: Conn } = await import('../connection.js');
+        c = await Conn.open(uri, { timeoutMs: 15_000 }).catch((e: unknown) => {
+          throw new VirtkitError('HOST_UNREACHABLE', `cannot reach '${uri}', a host holding a copy of template '${this.name}': ${(e as Error).message}`, { cause: e, details: { uri } });
+        });
+      }
+      try {
+        const names = (await clonesOf(c, this.uuid)).map((d) => d.name);
+        if (names.length) out.push({ uri, clones: names });
+      } finally {
+        if (!known) await c.close().catch(() => undefined);
+      }
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out;
   }
 
   /** Overlays (made by virtkit or anyone else) whose backing file is a disk of this template. */
@@ -205,14 +249,27 @@ export class Template {
   /**
    * Deletes the template: its domain and its disk volumes. Refused with TEMPLATE_IN_USE while
    * clones exist (naming them) and BACKING_IN_USE while any overlay still uses its disks.
+   * Replicas know each other: clones on the other hosts of its record count too (reached by their
+   * URI, or through `opts.connections`), unless `opts.localOnly` (those clones keep their own
+   * host's copy). A host that cannot be reached refuses with HOST_UNREACHABLE.
    */
-  async delete(): Promise<void> {
+  async delete(opts: { localOnly?: boolean; connections?: Connection[] } = {}): Promise<void> {
+    argOptions('opts', opts);
+    argOptBool('opts.localOnly', opts.localOnly);
+    if (opts.connections !== undefined && !Array.isArray(opts.connections)) throw invalid('opts.connections must be an array of Connections', { argument: 'opts.connections' });
     await this.refresh();
     const clones = await this.clones();
     if (clones.length)
       throw new VirtkitError('TEMPLATE_IN_USE', `template '${this.name}' has clones: ${clones.map((c) => c.name).join(', ')}`, {
         details: { clones: clones.map((c) => c.name) },
       });
+    if (!opts.localOnly) {
+      const remote = await this.remoteClones(opts.connections);
+      if (remote.length)
+        throw new VirtkitError('TEMPLATE_IN_USE', `template '${this.name}' has clones on other hosts: ${remote.map((r) => `${r.uri}: ${r.clones.join(', ')}`).join('; ')}`, {
+          details: { remote },
+        });
+    }
     const deps = await this.dependents();
     if (deps.length)
       throw new VirtkitError('BACKING_IN_USE', `template '${this.name}' disks back other volumes: ${deps.map((d) => d.path).join(', ')}`, {
@@ -259,4 +316,14 @@ export class Template {
   [inspect.custom](): string {
     return `Template { name: ${inspect(this.name)}, state: '${this.state}', version: ${this.version}, disks: ${inspect(this.disks.map((d) => d.path))} }`;
   }
+}
+
+/** Domains whose virtkit record says they were deployed from the template with this UUID. */
+async function clonesOf(conn: Connection, uuid: string): Promise<Domain[]> {
+  const out: Domain[] = [];
+  for (const d of await conn.domains()) {
+    const rec = await readRecord(d).catch(() => undefined);
+    if (rec?.role === 'clone' && rec.template?.uuid === uuid) out.push(d);
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -39,8 +39,14 @@ export interface TemplateRecord {
   origin?: { name: string; uuid: string };
   /** For clones: the template deployed from. */
   template?: { name: string; uuid: string; version: number };
-  /** The disks virtkit made for this domain. */
-  disks?: { target: string; path: string; format: string }[];
+  /** The disks virtkit made for this domain; `sha256` of the file's logical content, once computed (template disks never change). */
+  disks?: { target: string; path: string; format: string; sha256?: string }[];
+  /** For a replica: the template it was copied from (host UUID from the capabilities, URI as the copier reached it). */
+  replicaOf?: { host: string; uri: string; uuid: string };
+  /** Hosts holding a replica of this template (as the replicating process reached them). */
+  replicas?: { host: string; uri: string }[];
+  /** A replica still being copied: the disk under way and the offset known to be on the target. */
+  replication?: { disk: string; offset: number };
   /** The process that created the record (to find leftovers of a crashed run). */
   createdBy?: { pid: number; host: string };
 }
@@ -80,8 +86,17 @@ export function templateMetadataXml(rec: TemplateRecord): string {
   }
   if (rec.disks) {
     const ds = add(root, 'disks');
-    for (const d of rec.disks) add(ds, 'disk', { target: str(d.target, 'disk.target'), path: str(d.path, 'disk.path'), format: str(d.format, 'disk.format') });
+    for (const d of rec.disks) {
+      if (d.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(d.sha256)) throw invalid(`disk.sha256 must be 64 hex digits, got ${JSON.stringify(d.sha256)}`);
+      add(ds, 'disk', { target: str(d.target, 'disk.target'), path: str(d.path, 'disk.path'), format: str(d.format, 'disk.format'), sha256: d.sha256 });
+    }
   }
+  if (rec.replicaOf) add(root, 'replicaOf', { host: str(rec.replicaOf.host, 'replicaOf.host'), uri: str(rec.replicaOf.uri, 'replicaOf.uri'), uuid: str(rec.replicaOf.uuid, 'replicaOf.uuid') });
+  if (rec.replicas) {
+    const rs = add(root, 'replicas');
+    for (const r of rec.replicas) add(rs, 'replica', { host: str(r.host, 'replica.host'), uri: str(r.uri, 'replica.uri') });
+  }
+  if (rec.replication) add(root, 'replication', { disk: str(rec.replication.disk, 'replication.disk'), offset: nonNegInt(rec.replication.offset, 'replication.offset') });
   if (rec.createdBy) add(root, 'createdBy', { pid: nonNegInt(rec.createdBy.pid, 'createdBy.pid'), host: str(rec.createdBy.host, 'createdBy.host') });
   prettyPrint(root);
   return serialize(doc);
@@ -131,8 +146,19 @@ export function parseTemplateMetadata(xml: string): TemplateRecord | undefined {
   if (tpl) rec.template = { name: need(tpl, 'name', 'deployedFrom'), uuid: need(tpl, 'uuid', 'deployedFrom'), version: int(need(tpl, 'version', 'deployedFrom'), 'template version') };
   const disks = kid(root, 'disks');
   if (disks) {
-    rec.disks = kids(disks, 'disk').map((d) => ({ target: need(d, 'target', 'disk'), path: need(d, 'path', 'disk'), format: need(d, 'format', 'disk') }));
+    rec.disks = kids(disks, 'disk').map((d) => {
+      const disk: { target: string; path: string; format: string; sha256?: string } = { target: need(d, 'target', 'disk'), path: need(d, 'path', 'disk'), format: need(d, 'format', 'disk') };
+      const sum = attr(d, 'sha256');
+      if (sum !== undefined) disk.sha256 = sum;
+      return disk;
+    });
   }
+  const of = kid(root, 'replicaOf');
+  if (of) rec.replicaOf = { host: need(of, 'host', 'replicaOf'), uri: need(of, 'uri', 'replicaOf'), uuid: need(of, 'uuid', 'replicaOf') };
+  const reps = kid(root, 'replicas');
+  if (reps) rec.replicas = kids(reps, 'replica').map((r) => ({ host: need(r, 'host', 'replica'), uri: need(r, 'uri', 'replica') }));
+  const rep = kid(root, 'replication');
+  if (rep) rec.replication = { disk: need(rep, 'disk', 'replication'), offset: int(need(rep, 'offset', 'replication'), 'replication offset') };
   const by = kid(root, 'createdBy');
   if (by) rec.createdBy = { pid: int(need(by, 'pid', 'createdBy'), 'createdBy pid'), host: need(by, 'host', 'createdBy') };
   return rec;

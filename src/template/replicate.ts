@@ -1,0 +1,364 @@
+// tpl.replicate(): a template copied to another libvirt host over libvirt streams (sparse), with
+// no shared storage and no controller: the state lives in both hosts' domain metadata.
+//
+// The replica is the same template (same name, UUID and MACs; only disk and NVRAM paths change),
+// so clone records that name the template's UUID hold on either host. It is defined first,
+// marked 'creating' with a checkpoint (`replication`: disk and offset known to be on the target),
+// so an interrupted copy resumes where it stopped; it becomes 'ready' only after each disk's
+// SHA-256 read back from the target equals the source's.
+import { PassThrough, Writable } from 'node:stream';
+import type { Connection } from '../connection.js';
+import type { Domain } from '../domain.js';
+import type { StoragePool, Volume } from '../storage.js';
+import { removeAfterStream } from '../storage.js';
+import { VirtkitError, invalid } from '../errors.js';
+import { argOptBool, argOptFunction, argOptSignal, argOptions } from '../args.js';
+import { abortError } from '../core.js';
+import { DomainXml } from '../xml/domain.js';
+import { volumeXml } from '../xml/volume.js';
+import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
+import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
+import { nvramPathOf, resolvePool, volumeAt } from './disks.js';
+
+/** Options of {@link Template.replicate}. */
+export interface ReplicateOptions {
+  /** The storage pool on the target host (a dir pool there, by name or object). */
+  pool: StoragePool | string;
+  /** Stops the copy: the call rejects with `ABORTED`; the partial replica stays for a later resume (see keepPartial). */
+  signal?: AbortSignal;
+  /** Called as the replication moves; copy steps at most every 100 ms per disk. */
+  onProgress?: (p: ReplicateProgress) => void;
+  /**
+   * What a failed or aborted copy leaves on the target. true (default): the replica, marked
+   * 'creating' with a checkpoint, so that replicate() again resumes it (Template.recover on the
+   * target removes it once this process is gone). false: everything made on the target is removed.
+   */
+  keepPartial?: boolean;
+}
+
+/** Progress of {@link Template.replicate}. */
+export interface ReplicateProgress {
+  step: 'hash' | 'define' | 'copy' | 'verify' | 'done';
+  /** Disk target name ('vda', ...) or 'nvram'. */
+  disk?: string;
+  /** Data bytes moved in this step so far (holes excluded). */
+  bytes?: number;
+  /** Absolute offset reached in the disk file. */
+  position?: number;
+  /** Size of the disk file. */
+  total?: number;
+  /** Offset a resumed copy started from. */
+  resumedAt?: number;
+  /** On 'done': data bytes copied in all (0 when an identical replica already existed). */
+  copied?: number;
+}
+
+/** One file to move: a template disk or its UEFI variable store. */
+interface Item {
+  key: string;
+  source: string;
+  name: string;
+  format: string;
+  sha256?: string;
+}
+
+// A checkpoint lags the upload by LAG: bytes libvirtd had been sent but not yet written when this
+// process died are copied again. The window after a resume point is sent dense (zeroes written),
+// since a sparse stream skips holes and would leave what the interrupted run wrote there.
+const CHECKPOINT_EVERY = 16 << 20;
+const LAG = 8 << 20;
+const ALIGN = 1 << 20;
+
+/** The view replicate() needs of the source template. */
+export interface SourceView {
+  domain: Domain;
+  record: TemplateRecord;
+  xml: string;
+}
+
+export async function replicateTemplate(conn: Connection, src: SourceView, target: Connection, opts: ReplicateOptions): Promise<Domain> {
+  if (!target || typeof target !== 'object' || typeof (target as Connection).capabilities !== 'function')
+    throw invalid('replicate: target must be a Connection', { argument: 'target' });
+  argOptions('opts', opts);
+  if (opts === undefined) throw invalid('replicate: options with a target pool are required', { argument: 'opts' });
+  argOptSignal('opts.signal', opts.signal);
+  argOptFunction('opts.onProgress', opts.onProgress);
+  argOptBool('opts.keepPartial', opts.keepPartial);
+  const signal = opts.signal;
+  if (signal?.aborted) throw abortError(signal);
+  const rec = src.record;
+  const name = src.domain.name;
+  if (rec.role !== 'template' || rec.state !== 'ready')
+    throw new VirtkitError('TEMPLATE_NOT_READY', `template '${name}' is '${rec.state}': only a ready template replicates`);
+  const pool = await resolvePool(target, opts.pool, 'replicate');
+  const [srcHost, dstHost] = await Promise.all([hostId(conn), hostId(target)]);
+  if (srcHost === dstHost)
+    throw invalid(`replicate: the target is the same host as the source (host UUID ${srcHost})`, { argument: 'target' });
+  const progress = opts.onProgress;
+
+  // What to move: every template disk, and the UEFI variable store when the template has one.
+  const items: Item[] = (rec.disks ?? []).map((d) => ({ key: d.target, source: d.path, name: baseName(d.path), format: d.format, sha256: d.sha256 }));
+  const nvram = nvramPathOf(src.xml);
+  if (nvram) items.push({ key: 'nvram', source: nvram, name: baseName(nvram), format: 'raw' });
+  if (!items.length) throw invalid(`template '${name}' records no disks`);
+
+  // Source digests, computed once: template disks never change.
+  let recordChanged = false;
+  for (const it of items) {
+    if (it.sha256) continue;
+    const v = await volumeAt(conn, it.source);
+    try {
+      progress?.({ step: 'hash', disk: it.key });
+      it.sha256 = await digest(v.volume, signal);
+    } finally {
+      await v.release();
+    }
+    const d = rec.disks?.find((x) => x.target === it.key);
+    if (d) {
+      d.sha256 = it.sha256;
+      recordChanged = true;
+    }
+  }
+  if (recordChanged) await writeRecord(src.domain, rec);
+
+  // An existing domain of that name on the target: our finished replica, our interrupted one, or someone else's.
+  const existing = await target.findDomain(name);
+  let dst: Domain;
+  let dstRec: TemplateRecord;
+  let paths: Map<string, string>;
+  let created = false;
+  if (existing) {
+    const r = await readRecord(existing).catch(() => undefined);
+    if (r?.role !== 'template' || r.replicaOf?.uuid !== src.domain.uuid)
+      throw new VirtkitError('ALREADY_EXISTS', `a domain named '${name}' already exists on the target and is not a replica of this template`);
+    if (r.state === 'ready') {
+      const same = items.filter((i) => i.key !== 'nvram').every((i) => r.disks?.find((d) => d.target === i.key)?.sha256 === i.sha256);
+      if (!same) throw new VirtkitError('ALREADY_EXISTS', `the replica of '${name}' on the target holds different disk content (an older version?); delete it first`);
+      await noteReplica(src.domain, target.uri, dstHost);
+      progress?.({ step: 'done', copied: 0 });
+      return existing;
+    }
+    const mine = r.createdBy?.pid === process.pid && r.createdBy.host === createdBy().host && !active.has(`${dstHost}/${name}`);
+    if (r.state !== 'creating' || !r.replication || !(mine || ownerIsGone(r)))
+      throw new VirtkitError('ALREADY_EXISTS', `a replica of '${name}' is '${r.state}' on the target${r.state === 'creating' ? ' and its copying process is still running' : ''}`);
+    dst = existing;
+    dstRec = { ...r, createdBy: createdBy() };
+    paths = new Map((r.disks ?? []).map((d) => [d.target, d.path]));
+    const nv = nvramPathOf(await existing.xml({ inactive: true }));
+    if (nv) paths.set('nvram', nv);
+    await writeRecord(dst, dstRec);
+  } else {
+    for (const it of items)
+      if (await pool.findVolume(it.name)) throw new VirtkitError('ALREADY_EXISTS', `volume '${it.name}' already exists in pool '${pool.name}' on the target`);
+    ({ dst, dstRec, paths } = await defineReplica(target, pool, src, items, { host: srcHost, uri: conn.uri }, progress));
+    created = true;
+  }
+
+  let copied = 0;
+  const key = `${dstHost}/${name}`;
+  active.add(key);
+  try {
+    // Copy from the checkpoint on: items before its disk are done, the rest still to move.
+    const start = dstRec.replication!;
+    let at = items.findIndex((i) => i.key === start.disk);
+    if (at < 0) at = 0;
+    for (let i = at; i < items.length; i++) {
+      if (signal?.aborted) throw abortError(signal);
+      const it = items[i]!;
+      const from = i === at ? start.offset : 0;
+      const srcVol = await volumeAt(conn, it.source);
+      try {
+        const dstVol = await target.volumeByPath(paths.get(it.key)!);
+        copied += await copyItem(srcVol.volume, dstVol, it.key, from, {
+          signal, progress,
+          checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
+        });
+      } finally {
+        await srcVol.release();
+      }
+      const next = items[i + 1];
+      if (next) await writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: next.key, offset: 0 } }));
+    }
+
+    // Verify: each file read back from the target equals the source.
+    for (const it of items) {
+      if (signal?.aborted) throw abortError(signal);
+      progress?.({ step: 'verify', disk: it.key });
+      const v = await target.volumeByPath(paths.get(it.key)!);
+      const got = await digest(v, signal);
+      if (got !== it.sha256) {
+        // Wrong bytes on the target: start over next time (never resume from a bad copy).
+        await writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: items[0]!.key, offset: 0 } }));
+        throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${it.key}: SHA-256 ${got} on the target, ${it.sha256} on the source`, {
+          details: { disk: it.key, source: it.sha256, target: got },
+        });
+      }
+    }
+    const { replication: _done, ...rest } = dstRec;
+    dstRec = { ...rest, state: 'ready' };
+    await writeRecord(dst, dstRec);
+    await noteReplica(src.domain, target.uri, dstHost);
+    progress?.({ step: 'done', copied });
+    return dst;
+  } catch (e) {
+    if (opts.keepPartial === false) {
+      await removeReplica(target, dst, [...paths.values()]).catch(() => undefined);
+    } else if (created || existing) {
+      if (e instanceof VirtkitError && e.details === undefined) (e as { details?: Record<string, unknown> }).details = { resumable: true, replica: name };
+    }
+    throw e;
+  } finally {
+    active.delete(key);
+  }
+}
+
+/** Replications under way in this process (target host / name): an interrupted one of ours may be resumed, a running one not. */
+const active = new Set<string>();
+
+/** The host's UUID from its capabilities (its libvirtd host_uuid), else its hostname. */
+async function hostId(c: Connection): Promise<string> {
+  const caps = await c.capabilities();
+  return caps.uuid ?? (await c.hostname());
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** Creates the target volumes (read-only files: mode 0444 through the pool) and defines the replica, 'creating'. */
+async function defineReplica(
+  target: Connection, pool: StoragePool, src: SourceView, items: Item[], origin: { host: string; uri: string },
+  progress: ReplicateOptions['onProgress'],
+): Promise<{ dst: Domain; dstRec: TemplateRecord; paths: Map<string, string> }> {
+  const made: Volume[] = [];
+  try {
+    const paths = new Map<string, string>();
+    for (const it of items) {
+      // qcow2 placeholder (its header is replaced by the upload); the template's disks are read-only files.
+      const xml = volumeXml({ name: it.name, format: it.format, capacity: 1 << 20, mode: it.key === 'nvram' ? undefined : 0o444 });
+      const v = await pool.createVolume(xml);
+      made.push(v);
+      paths.set(it.key, await v.path());
+    }
+    const rec: TemplateRecord = {
+      ...src.record,
+      state: 'creating',
+      disks: (src.record.disks ?? []).map((d) => ({ ...d, path: paths.get(d.target)! })),
+      replicaOf: { host: origin.host, uri: origin.uri, uuid: src.domain.uuid },
+      replicas: undefined,
+      replication: { disk: items[0]!.key, offset: 0 },
+      createdBy: createdBy(),
+    };
+    const x = new DomainXml(src.xml);
+    for (const d of x.disks) {
+      const p = d.target && paths.get(d.target);
+      if (p && d.target !== 'nvram') d.setSource({ type: 'file', path: p });
+    }
+    if (paths.has('nvram')) x.os.setNvramPath(paths.get('nvram'));
+    x.setMetadata(VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml(rec));
+    progress?.({ step: 'define' });
+    const dst = await target.defineDomain(x.toString());
+    return { dst, dstRec: rec, paths };
+  } catch (e) {
+    for (const v of made) await v.delete().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Copies one file from `from` on (source download piped into target upload), checkpointing as it goes; resolves with data bytes moved. */
+async function copyItem(
+  src: Volume, dst: Volume, key: string, resumeAt: number,
+  o: { signal?: AbortSignal; progress?: ReplicateOptions['onProgress']; checkpoint: (offset: number) => Promise<void> },
+): Promise<number> {
+  const total = await fileSize(src);
+  let before = 0; // data bytes of the finished steps
+  let last = resumeAt;
+  let saving: Promise<void> = Promise.resolve();
+  const report = (pos: number, bytes: number) => {
+    o.progress?.({ step: 'copy', disk: key, bytes: before + bytes, position: pos, total, resumedAt: resumeAt || undefined });
+    // Checkpoints are written one at a time, each LAG behind what was sent.
+    const safe = Math.floor((pos - LAG) / ALIGN) * ALIGN;
+    if (safe - last >= CHECKPOINT_EVERY) {
+      last = safe;
+      saving = saving.then(() => o.checkpoint(safe)).catch(() => undefined);
+    }
+  };
+  let from = resumeAt;
+  try {
+    if (from > 0 && from < total) {
+      // The dense window after a resume point: overwrites whatever the interrupted run left there.
+      const len = Math.min(LAG, total - from);
+      const at = from;
+      before += await pipe(src, dst, { offset: at, length: len, sparse: false, signal: o.signal }, (b, p) => report(at + p, b));
+      from += len;
+    }
+    if (from < total || total === 0) {
+      const at = from;
+      before += await pipe(src, dst, { offset: at, length: 0, sparse: true, signal: o.signal }, (b, p) => report(at + p, b));
+    }
+  } finally {
+    await saving;
+  }
+  return before;
+}
+
+/** The byte size of the volume's file (a qcow2's file, not its virtual size). */
+async function fileSize(v: Volume): Promise<number> {
+  const x = await v.xml();
+  const m = /<physical unit='bytes'>(\d+)<\/physical>/.exec(x);
+  if (m) return Number(m[1]);
+  return (await v.info()).allocation;
+}
+
+/** One transfer: src.download into dst.upload through a PassThrough; either side failing aborts the other. */
+async function pipe(
+  src: Volume, dst: Volume, t: { offset: number; length: number; sparse: boolean; signal?: AbortSignal },
+  onProgress: (bytes: number, position: number) => void,
+): Promise<number> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(t.signal!.reason);
+  t.signal?.addEventListener('abort', onAbort, { once: true });
+  const pass = new PassThrough({ highWaterMark: 4 << 20 });
+  const fail = (e: unknown) => {
+    if (!ac.signal.aborted) ac.abort(e);
+    pass.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  };
+  try {
+    const [, up] = await Promise.all([
+      src.download(pass, { offset: t.offset, length: t.length, sparse: t.sparse, signal: ac.signal }).catch(fail),
+      dst.upload(pass, { offset: t.offset, length: t.length, sparse: t.sparse, signal: ac.signal, onProgress: (p) => onProgress(p.bytes, p.position) }).catch(fail),
+    ]);
+    return up.bytes;
+  } catch (e) {
+    if (t.signal?.aborted) throw abortError(t.signal);
+    throw e;
+  } finally {
+    t.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** SHA-256 of a volume's file content, read through a sparse download. */
+async function digest(v: Volume, signal?: AbortSignal): Promise<string> {
+  const sink = new Writable({ highWaterMark: 4 << 20, write: (_c, _e, cb) => cb() });
+  const r = await v.download(sink, { sparse: true, sha256: true, signal });
+  return r.sha256!;
+}
+
+/** Adds the target host to the source template's list of replicas (once per host). */
+async function noteReplica(dom: Domain, uri: string, host: string): Promise<void> {
+  const rec = await readRecord(dom);
+  if (!rec) return;
+  const list = (rec.replicas ?? []).filter((r) => r.host !== host);
+  list.push({ host, uri });
+  await writeRecord(dom, { ...rec, replicas: list });
+}
+
+/** Removes a replica made on the target: its domain (with NVRAM) and volumes. */
+async function removeReplica(target: Connection, dom: Domain, paths: string[]): Promise<void> {
+  await dom.undefine().catch(() => undefined);
+  for (const p of paths) {
+    const v = await target.volumeByPath(p).catch(() => undefined);
+    if (v) await removeAfterStream(v);
+  }
+}
