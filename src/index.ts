@@ -47,4 +47,5 @@ export { FIRSTBOOT_SCRIPT, SYSTEMD_UNIT } from './firstboot/index.js';
 // Templates.
 export { Template, flattenClone, removeClone, type RecoverReport } from './template/index.js';
 export type { ImportTemplateOptions, ImportDomainSpec, ReplicateOptions, ReplicateProgress } from './template/index.js';
+export { Fleet, type FleetDeployOptions, type FleetProgress, type FleetClone, type HostLoad } from './fleet.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './template/index.js';

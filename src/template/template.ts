@@ -128,6 +128,10 @@ export class Template {
   get uuid(): string {
     return this.#dom.uuid;
   }
+  /** The connection (host) this template lives on. */
+  get connection(): Connection {
+    return this.#conn;
+  }
   /** The template's libvirt domain. */
   get domain(): Domain {
     return this.#dom;
