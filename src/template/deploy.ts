@@ -15,6 +15,9 @@ import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } 
 import { hashPassword } from '../crypt/index.js';
 import { seal } from '../seal/index.js';
 import { createdBy, readRecord } from './record.js';
+import { writeQcow2Overlay } from './qcow2-overlay.js';
+import { refreshPool, sharedPoolDir } from './local-pool.js';
+import { unlink } from 'node:fs/promises';
 import { Undo } from './create.js';
 import { defineNew, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, undefineWithNvram, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
@@ -34,7 +37,13 @@ async function defaultPool(conn: Connection, tpl: TemplateView): Promise<Storage
 }
 
 /** Deploys one clone; see Template.deploy. */
-export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions, shared?: { vars: NvramSource | undefined }): Promise<Domain> {
+/** What deployMany shares between its deploys: the template's VARS, and the pools to rescan once at the end. */
+interface Shared {
+  vars: NvramSource | undefined;
+  pending?: Map<string, StoragePool>;
+}
+
+export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions, shared?: Shared): Promise<Domain> {
   argOptions('opts', o);
   checkName('clone', o.name, 'opts.name');
   argOptBool('opts.start', o.start);
@@ -89,6 +98,9 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     const poolDir = poolXml.targetPath;
     const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
     const predictable = poolDir !== undefined && fileBased;
+    // A pool directory this process shares with the daemon: overlays are written here, not by a qemu-img libvirt forks.
+    const local = predictable && (await sharedPoolDir(conn, pool)) === poolDir;
+    let wroteLocal = false;
     // QEMU opens the VARS as a file: a clone whose disks go to a block pool (logical, ...) keeps
     // its VARS copy beside the template's.
     const varsPool = tplVars && !fileBased ? await tplVars.volume.pool() : pool;
@@ -120,6 +132,17 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
       if (o.signal?.aborted) throw abortError(o.signal);
       let vol: Volume;
       try {
+        if (d.mode === 'linked' && local && d.capacity !== undefined) {
+          progress?.({ step: 'overlay', name: o.name, disk: d.target });
+          const path = d.path!;
+          await writeQcow2Overlay(path, d.capacity, d.tplVol.key, 'qcow2').catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'EEXIST') throw new VirtkitError('ALREADY_EXISTS', `volume '${d.name}' already exists in pool '${pool.name}'`, { cause: e, details: { volume: d.name, pool: pool.name } });
+            throw e;
+          });
+          wroteLocal = true;
+          undo.push(() => removeOverlay(pool, d.name, path));
+          return path;
+        }
         if (d.mode === 'linked') {
           progress?.({ step: 'overlay', name: o.name, disk: d.target });
           vol = await pool.createVolume({ name: d.name, format: 'qcow2', compat: '1.1', capacity: d.capacity, backing: { path: d.tplVol.key, format: 'qcow2' } });
@@ -176,6 +199,11 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
       const results = await Promise.allSettled([...plan.map(makeVolume), copyNvram()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      // The pool learns of overlays written here by a rescan: now, or once for a whole deployMany.
+      if (wroteLocal) {
+        if (shared?.pending) shared.pending.set(pool.uuid, pool);
+        else await refreshPool(pool);
+      }
     } else {
       for (const d of plan) d.path = await makeVolume(d);
       await copyNvram();
@@ -210,6 +238,13 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   }
 }
 
+/** Undoes an overlay written beside libvirt: through the pool when it lists it already, else the file. */
+async function removeOverlay(pool: StoragePool, name: string, path: string): Promise<void> {
+  const v = await pool.findVolume(name).catch(() => undefined);
+  if (v && (await v.path()) === path) await v.delete();
+  else await unlink(path).catch(() => undefined);
+}
+
 /** Removes a clone virtkit made: stops it, undefines it (with its NVRAM), deletes its volumes. */
 export async function removeClone(conn: Connection, dom: Domain): Promise<void> {
   const rec = await readRecord(dom);
@@ -242,7 +277,7 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   let next = 0;
   let completed = 0;
   let failure: unknown;
-  const shared: { vars: NvramSource } = { vars: undefined };
+  const shared: Shared = { vars: undefined, pending: new Map() };
   const worker = async () => {
     while (next < specs.length && !inner.signal.aborted) {
       const index = next++;
@@ -267,6 +302,15 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   } finally {
     o.signal?.removeEventListener('abort', onOuter);
     await shared.vars?.release();
+  }
+  // One rescan per pool for every overlay written beside libvirt (before a rollback too, so that
+  // removeClone finds their volumes).
+  for (const p of shared.pending!.values()) {
+    try {
+      await refreshPool(p);
+    } catch (e) {
+      failure ??= e;
+    }
   }
   if (failure !== undefined || o.signal?.aborted) {
     for (const d of made) if (d) await removeClone(conn, d).catch(() => undefined);
