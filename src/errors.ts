@@ -30,6 +30,7 @@ export type VirtkitErrorCode =
   | 'MOUNT_FAILED'
   | 'REPLICA_MISMATCH'
   | 'HOST_UNREACHABLE'
+  | 'REMOTE_DISKS'
   | 'ADDRESS_RANGE_FULL'
   | 'ADDRESS_IN_USE';
 

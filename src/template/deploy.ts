@@ -99,7 +99,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
     const predictable = poolDir !== undefined && fileBased;
     // A pool directory this process shares with the daemon: overlays are written here, not by a qemu-img libvirt forks.
-    const local = predictable && (await sharedPoolDir(conn, pool)) === poolDir;
+    const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
     let wroteLocal = false;
     // QEMU opens the VARS as a file: a clone whose disks go to a block pool (logical, ...) keeps
     // its VARS copy beside the template's.

@@ -13,6 +13,7 @@ import { SAFE_UINT, argOptBool, argOptEnum, argOptFunction, argOptInt, argOptSig
 import { abortError } from '../core.js';
 import { checkName } from '../names.js';
 import { DomainXml } from '../xml/domain.js';
+import { assertSealableHere } from './local-pool.js';
 import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { seal, validateSealOptions } from '../seal/index.js';
@@ -101,6 +102,7 @@ export async function importTemplate(conn: Connection, o: ImportTemplateOptions)
   if (o.seal !== undefined && o.seal !== false) validateSealOptions({ ...argOptions('opts.seal', o.seal), disks: [] });
   if (o.pool === undefined) throw invalid('opts.pool is required', { argument: 'opts.pool' });
   const pool = await resolvePool(conn, o.pool, 'Template.import');
+  if (o.seal !== false) await assertSealableHere(conn, pool, 'Template.import');
   if (o.signal?.aborted) throw abortError(o.signal);
   if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
   const poolDir = new PoolXml(await pool.xml()).targetPath;

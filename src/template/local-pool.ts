@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import type { Connection } from '../connection.js';
 import type { StoragePool } from '../storage.js';
-import { isVirtError } from '../errors.js';
+import { VirtkitError, isVirtError } from '../errors.js';
 import { sleep } from '../core.js';
 import { PoolXml } from '../xml/pool.js';
 
@@ -14,7 +14,6 @@ const known = new WeakMap<Connection, Map<string, Promise<string | undefined>>>(
 
 /** The pool's directory when this process writes the same files libvirt sees there, else undefined. */
 export function sharedPoolDir(conn: Connection, pool: StoragePool): Promise<string | undefined> {
-  if (process.env.VIRTKIT_NO_LOCAL_OVERLAYS === '1') return Promise.resolve(undefined);
   let m = known.get(conn);
   if (!m) known.set(conn, (m = new Map()));
   const key = pool.uuid;
@@ -65,4 +64,16 @@ export async function refreshPool(pool: StoragePool, waitMs = 60_000): Promise<v
       await sleep(delay);
     }
   }
+}
+
+/**
+ * Sealing opens the template's disks in an appliance this process launches: they must be files
+ * it shares with the daemon. Refused before anything is made otherwise (a remote host): make the
+ * template on a host this process shares a pool with, then replicate it (docs/MULTIHOST.md).
+ */
+export async function assertSealableHere(conn: Connection, pool: StoragePool, what: string): Promise<void> {
+  if (await sharedPoolDir(conn, pool)) return;
+  throw new VirtkitError('REMOTE_DISKS', `${what}: pool '${pool.name}' on ${conn.uri} is not a directory this process shares with the daemon, so its disks cannot be sealed here; create the template on a local pool and replicate it (tpl.replicate), or pass seal: false`, {
+    details: { pool: pool.name, uri: conn.uri },
+  });
 }

@@ -78,6 +78,20 @@ describe('Template.replicate between two daemons', () => {
     expect(await pool2.volumes()).toHaveLength(0);
   });
 
+  it('a template cannot be sealed on a pool this process does not share: REMOTE_DISKS before anything is made', async () => {
+    // A pool under the private daemon's own /var/lib/libvirt: another directory than ours of that name.
+    const p = await c2.createDirPool(`${tag}-own`, `/var/lib/libvirt/${tag}-own`, { autostart: false });
+    try {
+      await expect(Template.import(c2, { name: `${tag}-sealed`, pool: p, image: qcow2, seal: {}, domain: { type: 'qemu', interfaces: [] } }))
+        .rejects.toMatchObject({ code: 'REMOTE_DISKS' });
+      expect(await c2.findDomain(`${tag}-sealed`)).toBeUndefined();
+      expect(await p.volumes()).toHaveLength(0);
+    } finally {
+      await p.stop().catch(() => undefined);
+      await p.undefine().catch(() => undefined);
+    }
+  });
+
   it('with keepPartial: false, an aborted replication leaves nothing on the target', async () => {
     const ac = new AbortController();
     const p = tpl.replicate(c2, {
