@@ -12,6 +12,12 @@
         "native/domain.cc",
         "native/storage_pool.cc",
         "native/storage_vol.cc",
+        "native/virt_gen.cc",
+        "native/generated/tables.cc",
+        "native/overrides/structs.cc",
+        "native/overrides/stats.cc",
+        "native/overrides/arrays.cc",
+        "native/overrides/identity.cc",
         "native/stream.cc",
         "native/guestfs.cc",
         "native/guestfs_calls.cc"
@@ -19,8 +25,8 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wno-unused-parameter", "<!@(pkg-config --cflags libvirt libguestfs)"],
-      "libraries": ["<!@(pkg-config --libs libvirt libguestfs)"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wno-unused-parameter", "<!@(pkg-config --cflags libvirt libvirt-qemu libguestfs)"],
+      "libraries": ["<!@(pkg-config --libs libvirt libvirt-qemu libguestfs)"],
       "ldflags": ["-Wl,-z,nodelete"]
     }
   ]

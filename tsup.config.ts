@@ -10,4 +10,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
+  // src/firstboot/firstboot.sh is bundled as text (the same loader as vitest.config.ts).
+  loader: { '.sh': 'text' },
 });

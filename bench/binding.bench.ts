@@ -1,6 +1,6 @@
 // Binding overhead against libvirt-python (same daemon, same run), overlay creation against
 // `qemu-img create`, and the longest event-loop stall seen meanwhile.
-// Run: npx tsx bench/binding.bench.ts   (needs the system daemon: scripts/ensure-libvirtd.sh)
+// Run: npx tsx --import ./scripts/text-hooks.mjs bench/binding.bench.ts   (needs the system daemon: scripts/ensure-libvirtd.sh)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';

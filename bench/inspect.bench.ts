@@ -1,5 +1,5 @@
 // Fast vs full (inspect_os) inspection in one appliance: time and equality.
-// Run: npx tsx bench/inspect.bench.ts   (env: VIRTKIT_ACCEL, BENCH_DIR to keep the images)
+// Run: npx tsx --import ./scripts/text-hooks.mjs bench/inspect.bench.ts   (env: VIRTKIT_ACCEL, BENCH_DIR to keep the images)
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

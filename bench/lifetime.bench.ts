@@ -4,7 +4,7 @@
 //     libguestfs appliances launch;
 //   - longest event-loop stall during 1000 concurrent calls;
 //   - RSS growth over 100k calls and over 2,000 open/close cycles (after warm-up and GC).
-// Run: node --expose-gc --import tsx bench/lifetime.bench.ts
+// Run: node --expose-gc --import tsx --import ./scripts/text-hooks.mjs bench/lifetime.bench.ts
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';

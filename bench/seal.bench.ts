@@ -1,5 +1,5 @@
 // virt-sysprep vs virtkit seal on the same image and operations, then a batch of 4.
-// Run: npx tsx bench/seal.bench.ts   (env: VIRTKIT_ACCEL=tcg|kvm|auto, BENCH_DIR=/path to keep images)
+// Run: npx tsx --import ./scripts/text-hooks.mjs bench/seal.bench.ts   (env: VIRTKIT_ACCEL=tcg|kvm|auto, BENCH_DIR=/path to keep images)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 //  3. personalized clone (hostname + SSH key): virtkit (identity in SMBIOS, no appliance) vs
 //     `virt-customize --hostname --ssh-inject` per clone
 //  4. full copy of a 512 MiB disk holding 300 MiB: virtkit copyVolume vs `qemu-img convert`
-// Run: npx tsx bench/template.bench.ts   (env VIRTKIT_BENCH_CUSTOMIZE=N: virt-customize runs, default 2)
+// Run: npx tsx --import ./scripts/text-hooks.mjs bench/template.bench.ts   (env VIRTKIT_BENCH_CUSTOMIZE=N: virt-customize runs, default 2)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { rmSync } from 'node:fs';

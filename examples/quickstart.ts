@@ -1,9 +1,10 @@
 // The quick start: a tiny VM becomes a sealed template, three linked clones boot with their own
-// identity, and a table shows what happened. Run: npm run quickstart  (add -- --keep to keep it)
-import { mkdirSync, chmodSync, readFileSync, statSync, rmSync } from 'node:fs';
+// identity (the first one's console streamed live through dom.console()), and a table shows what
+// happened, read from the clones' consoles. Run: npm run quickstart  (add -- --keep to keep it)
+import { mkdirSync, chmodSync, statSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Connection, Template, removeClone, type Domain } from '../src/index.js';
-import { buildTinyGuest, parseIdentity, tinyGuestXml } from './lib/tiny-guest.js';
+import { IDENTITY_TAG, buildTinyGuest, parseIdentity, tinyGuestXml } from './lib/tiny-guest.js';
 import { bytes, table, timed } from './lib/ui.js';
 
 const keep = process.argv.includes('--keep');
@@ -57,7 +58,8 @@ const pool = await conn.createDirPool(P, dir, { autostart: false });
 const disk = `${dir}/${SRC}.qcow2`;
 await timed('building a tiny bootable Linux VM (busybox + the host kernel)', () => buildTinyGuest({ path: disk, hostname: 'golden' }), times);
 await pool.refresh();
-const vm = await conn.defineDomain(tinyGuestXml({ name: SRC, disk, serialLog: `${dir}/${SRC}-serial.log`, type }));
+// Serial 0 on a pty (logged to a file too), so each clone's console can be streamed live.
+const vm = await conn.defineDomain(tinyGuestXml({ name: SRC, disk, serialLog: `${dir}/${SRC}-serial.log`, console: 'pty', type }));
 
 const tpl = await timed('turning it into a sealed template', (s) =>
   Template.create(conn, {
@@ -71,10 +73,36 @@ const clones: Domain[] = await timed('deploying 3 linked clones', (s) =>
     onProgress: (p) => s.update(`${p.completed}/${p.count}`),
   }), times);
 
+// Each clone starts paused, its console is opened (dom.console(), a Duplex), then it runs: nothing
+// it prints is missed. The first clone's console is shown live; every console's text is kept for
+// the identity line, and a console ends by itself when its guest powers off.
+const consoleText = new Map<string, string>();
 await timed('booting the clones (each personalizes itself, prints its identity, powers off)', async (s) => {
-  await Promise.all(clones.map((c) => c.start()));
   let done = 0;
-  await Promise.all(clones.map(async (c) => {
+  await Promise.all(clones.map(async (c, i) => {
+    await c.start({ paused: true });
+    const con = await c.console();
+    let text = '';
+    let line = '';
+    const tagged = CLONES[i]!.hostname;
+    con.on('data', (b: Buffer) => {
+      const chunk = b.toString('utf8');
+      text += chunk;
+      if (i !== 0) return;
+      // Lines as they come, control characters (the guest's CRs, terminal queries) dropped.
+      for (const ch of chunk.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\n\t\x20-\x7e]/g, '')) {
+        if (ch !== '\n') line += ch;
+        else {
+          if (line.trim()) s.log(`  [${tagged}] ${line}`);
+          line = '';
+        }
+      }
+    });
+    const ended = new Promise<void>((resolve, reject) => con.once('end', resolve).once('error', reject));
+    await c.resume();
+    await ended;
+    if (line.trim()) s.log(`  [${tagged}] ${line}`);
+    consoleText.set(c.name, text);
     await c.waitForState('shutoff', { timeoutMs: 300_000, intervalMs: 500 });
     s.update(`${++done}/${clones.length} done`);
   }));
@@ -83,7 +111,9 @@ await timed('booting the clones (each personalizes itself, prints its identity, 
 const tplSize = statSync(tpl.disks[0]!.path).size;
 const rows = [];
 for (const c of clones) {
-  const id = parseIdentity(readFileSync(`${dir}/${c.name}-serial.log`, 'utf8')) ?? {};
+  const text = (consoleText.get(c.name) ?? '').replace(/\r/g, '');
+  const at = text.indexOf(IDENTITY_TAG);
+  const id = (at < 0 ? undefined : parseIdentity(text.slice(at))) ?? {};
   const vol = await conn.volumeByPath(`${dir}/${c.name}-vda.qcow2`);
   const used = (await vol.info()).allocation;
   rows.push({

@@ -1,4 +1,4 @@
-// The README's API tour, runnable as is: npx tsx examples/tour.ts
+// The README's API tour, runnable as is: npx tsx --import ./scripts/text-hooks.mjs examples/tour.ts
 // It uses libvirt's built-in test driver, so it needs no daemon and changes nothing real.
 import { Connection, VirtError } from '../src/index.js';
 

@@ -1,5 +1,7 @@
 #include "connect.h"
 #include "event_loop.h"
+#include "objects.h"
+#include "generated/tables.h"
 #include <mutex>
 
 namespace vk {
@@ -158,7 +160,7 @@ static void RegisterEvents(Channels& ch, const SharedRef& sh) {
 // ---- class ----
 
 void Connect::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function f = DefineClass(env, "Connect", {
+  std::vector<PropertyDescriptor> props = {
       InstanceMethod("open", &Connect::Open),
       InstanceMethod("close", &Connect::Close),
       InstanceMethod("abort", &Connect::Abort),
@@ -186,7 +188,9 @@ void Connect::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("storageVolLookupByPath", &Connect::StorageVolLookupByPath),
       InstanceMethod("storageVolLookupByKey", &Connect::StorageVolLookupByKey),
       InstanceMethod("setEventHandler", &Connect::SetEventHandler),
-  });
+  };
+  AddGenerated<Connect>(props, kConnectGen, kConnectGenCount);
+  Napi::Function f = DefineClass(env, "Connect", props);
   Data(env)->connect = Napi::Persistent(f);
   exports.Set("Connect", f);
 }
@@ -217,6 +221,13 @@ Connect::~Connect() {
 ConnRef Connect::Ptr(const Napi::CallbackInfo& info) {
   if (!conn_) ThrowUsage(info.Env(), "connection is closed");
   return ConnRef::Share(data_.empty() ? conn_ : data_[rr_++ % data_.size()]);
+}
+
+std::vector<ConnRef> Connect::AllChannels(const Napi::CallbackInfo& info) {
+  if (!conn_) ThrowUsage(info.Env(), "connection is closed");
+  std::vector<ConnRef> all{ConnRef::Share(conn_)};
+  for (virConnectPtr d : data_) all.push_back(ConnRef::Share(d));
+  return all;
 }
 
 void Connect::Emit(Napi::Env env, Napi::Object ev) {

@@ -27,6 +27,16 @@ class Connect : public Napi::ObjectWrap<Connect> {
   ~Connect() override;
   // Main thread: hands an event to the JS handler, if there is one.
   void Emit(Napi::Env env, Napi::Object ev);
+  // A call channel's reference for a call of its own (round-robin); throws when closed.
+  ConnRef Channel(const Napi::CallbackInfo& info) { return Ptr(info); }
+  // References to the control connection and every call channel (virConnectSetIdentity).
+  std::vector<ConnRef> AllChannels(const Napi::CallbackInfo& info);
+  static ConnRef ShareFrom(const Napi::CallbackInfo& info, Napi::Object o) { return Unwrap(o)->Channel(info); }
+  // Every generated method: the table entry is the method's data (virt_gen.h).
+  Napi::Value GenCall(const Napi::CallbackInfo& info) {
+    auto* m = static_cast<const GenMethod*>(info.Data());
+    return m->invoke(info, *m);
+  }
 
  private:
   ConnRef Ptr(const Napi::CallbackInfo& info);

@@ -1,10 +1,12 @@
 #include "domain.h"
+#include "objects.h"
+#include "generated/tables.h"
 #include <libvirt/virterror.h>
 
 namespace vk {
 
 void Domain::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function f = DefineClass(env, "Domain", {
+  std::vector<PropertyDescriptor> props = {
       InstanceMethod("free", &Domain::Free),
       InstanceMethod("dup", &Domain::Dup),
       InstanceMethod("getName", &Domain::GetName),
@@ -34,7 +36,9 @@ void Domain::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("snapshotGetXMLDesc", &Domain::SnapshotGetXMLDesc),
       InstanceMethod("revertToSnapshot", &Domain::RevertToSnapshot),
       InstanceMethod("snapshotDelete", &Domain::SnapshotDelete),
-  });
+  };
+  AddGenerated<Domain>(props, kDomainGen, kDomainGenCount);
+  Napi::Function f = DefineClass(env, "Domain", props);
   Data(env)->domain = Napi::Persistent(f);
   exports.Set("Domain", f);
 }

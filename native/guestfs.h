@@ -60,17 +60,24 @@ Napi::Value QueueGfs(Napi::Env env, Napi::Object owner, GfsStatePtr st, const ch
       std::move(done));
 }
 
-// One entry of the generic call table (guestfs_calls.cc). The invoker reads its arguments from
-// `args` on the main thread (throwing on a wrong type) and returns the promise of the call.
+// One entry of the call table (guestfs_calls.cc + the generated native/generated/guestfs_table.h).
+// `invoke` reads the JS arguments by `kinds` on the main thread (throwing on a wrong type) and
+// returns the promise of the call; `thunk` makes the C call on a call thread, handle locked.
 struct GfsCall;
+struct GfsArgs;
+struct GfsRet;
+struct GfsOptDesc;
 using GfsInvoker = Napi::Value (*)(Napi::Env env, Napi::Object owner, const GfsStatePtr& st,
                                    const Napi::Array& args, const GfsCall& call);
+using GfsThunk = bool (*)(guestfs_h* g, GfsArgs& args, GfsRet& result);
 struct GfsCall {
   const char* name;
   GfsInvoker invoke;
-  bool hash;  // char** result is a flat key/value list: resolve with an object
+  GfsThunk thunk;
+  const char* kinds;      // one letter per JS argument (see guestfs_calls.cc)
+  const GfsOptDesc* opt;  // the optargs struct of a call with kind 'o'
 };
-// The table, terminated by {nullptr, nullptr, false}.
+// The table, sorted by name, terminated by an entry whose name is null.
 extern const GfsCall kGfsCalls[];
 
 class Guestfs : public Napi::ObjectWrap<Guestfs> {

@@ -1,459 +1,338 @@
-// The libguestfs call table. A template deduces each function's signature from its pointer,
-// reads the JS arguments into C++ holders on the main thread, makes the call on a worker with
-// the handle locked, and converts the result on the main thread. Adding a call is one line.
+// The libguestfs call table: generated (native/generated/guestfs_table.h, by
+// scripts/gen-guestfs-calls.mjs from guestfs.h) and run by the engine below.
 //
-// Argument mapping:  const char*  <- string | null | Buffer (a Buffer also feeds the size_t after it)
-//                    int          <- number | boolean
-//                    int64_t      <- number | bigint
-//                    char *const* <- string[]
-//                    const struct guestfs_X_argv* <- optional trailing object (see kOptFields)
-// Results:  int, int64_t -> number (-1 is failure); char* -> string, or Buffer when the call has a
-//           size_t* out parameter; char** -> string[] (or an object for hashes); structs -> objects.
+// Each entry names a call, the kinds of its JS arguments and a thunk: one line of C that passes
+// the converted arguments to the guestfs_* function (so the compiler checks every call against
+// guestfs.h) and hands the result to GfsRet. One generic path does the rest: the arguments are
+// read on the main thread by kind, the thunk runs on a call thread with the handle locked, the
+// result is converted on the main thread. Plain data and one small function per call keep the
+// compile time of ~500 calls low (a template instantiation per call did not).
+//
+// Argument kinds:  s  const char*  <- string | null | Buffer
+//                  b  const char* + size_t  <- string | Buffer (its length follows)
+//                  i  int          <- number | boolean
+//                  I  int64_t      <- number | bigint
+//                  l  char *const* <- string[]
+//                  o  const struct guestfs_X_argv*  <- optional trailing object (fields by name)
+// Results:  int, int64_t -> number (-1 is failure); char* -> string, or Buffer with a size_t* out;
+//           const char* -> string (null where NULL is not an error); char** -> string[], or an
+//           object for hashes; structs and struct lists -> objects with the C field names.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
-#include <tuple>
-#include <utility>
+#include <memory>
+#include <type_traits>
 #include <vector>
 #include "guestfs.h"
 
 namespace vk {
-namespace {
 
-struct ReadCtx {
-  Napi::Env env;
-  const Napi::Array& args;
-  uint32_t i;
-  size_t lastLen;  // byte length of the last string/buffer read, for a following size_t
+enum GfsOptKind : uint8_t { kOptInt, kOptInt64, kOptStr, kOptStrList };
+
+struct GfsOptField {
+  const char* name;
+  GfsOptKind kind;
+  size_t offset;  // in the guestfs_X_argv struct
+  uint64_t bit;
 };
 
-[[noreturn]] void BadArg(const ReadCtx& c, uint32_t i, const char* what) {
-  ThrowInvalid(c.env, "argument " + std::to_string(i) + " must be " + what);
-}
+struct GfsOptDesc {
+  size_t size;  // sizeof the guestfs_X_argv struct
+  const GfsOptField* fields;
+  size_t count;
+};
 
-template <typename A, typename = void>
-struct In;  // no holder for this C type: a compile error names the unsupported call
+// ---- arguments: read on the main thread, used on the call thread ----
 
-template <>
-struct In<const char*> {
+struct GfsSlot {
   std::string s;
   bool null = false;
-  void Read(ReadCtx& c) {
-    uint32_t i = c.i++;
-    Napi::Value v = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    if (v.IsNull()) { null = true; c.lastLen = 0; return; }
-    if (v.IsBuffer()) {
-      auto b = v.As<Napi::Buffer<char>>();
-      s.assign(b.Data(), b.Length());
-    } else if (v.IsString()) {
-      // Strings are C strings: a NUL would cut them short (a Buffer carries binary content).
-      s = StrictUtf8(c.env, v, "argument " + std::to_string(i));
-    } else {
-      BadArg(c, i, "a string");
-    }
-    c.lastLen = s.size();
-  }
-  const char* Get() { return null ? nullptr : s.c_str(); }
+  int64_t n = 0;
+  std::vector<std::string> list;
+  std::vector<char*> ptrs;
+  // optargs: values by field index, and the struct built from them at call time
+  std::vector<std::pair<size_t, std::string>> ostr;
+  std::vector<std::pair<size_t, int64_t>> onum;
+  std::vector<std::pair<size_t, std::vector<std::string>>> olist;
+  std::vector<std::vector<char*>> optrs;
+  std::vector<uint64_t> obuf;
 };
 
-template <>
-struct In<int> {
-  int v = 0;
-  void Read(ReadCtx& c) {
-    uint32_t i = c.i++;
-    Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    if (x.IsBoolean()) {
-      v = x.As<Napi::Boolean>().Value();
-    } else if (x.IsNumber()) {
-      double d = x.As<Napi::Number>().DoubleValue();
-      if (!std::isfinite(d) || std::trunc(d) != d || d < -2147483648.0 || d > 2147483647.0)
-        BadArg(c, i, "an integer in the range of a C int");
-      v = (int)d;
-    } else {
-      BadArg(c, i, "a number or boolean");
-    }
+struct GfsArgs {
+  std::vector<GfsSlot> v;
+  const GfsOptDesc* opt = nullptr;
+
+  const char* S(size_t i) { return v[i].null ? nullptr : v[i].s.c_str(); }
+  size_t Len(size_t i) { return v[i].s.size(); }
+  int I(size_t i) { return (int)v[i].n; }
+  int64_t I64(size_t i) { return v[i].n; }
+  static char* const* Terminated(const std::vector<std::string>& list, std::vector<char*>& ptrs) {
+    ptrs.clear();
+    for (auto& s : list) ptrs.push_back(const_cast<char*>(s.c_str()));
+    ptrs.push_back(nullptr);
+    return ptrs.data();
   }
-  int Get() { return v; }
+  char* const* L(size_t i) { return Terminated(v[i].list, v[i].ptrs); }
+  // Built here, on the call thread, so its pointers refer to this slot's own strings.
+  const void* O(size_t i) {
+    GfsSlot& s = v[i];
+    s.obuf.assign((opt->size + 7) / 8, 0);
+    char* base = reinterpret_cast<char*>(s.obuf.data());
+    uint64_t& bitmask = *reinterpret_cast<uint64_t*>(base);  // first field of every _argv struct
+    for (auto& p : s.onum) {
+      const GfsOptField& f = opt->fields[p.first];
+      if (f.kind == kOptInt) *reinterpret_cast<int*>(base + f.offset) = (int)p.second;
+      else *reinterpret_cast<int64_t*>(base + f.offset) = p.second;
+      bitmask |= f.bit;
+    }
+    for (auto& p : s.ostr) {
+      const GfsOptField& f = opt->fields[p.first];
+      *reinterpret_cast<const char**>(base + f.offset) = p.second.c_str();
+      bitmask |= f.bit;
+    }
+    s.optrs.assign(s.olist.size(), {});
+    for (size_t k = 0; k < s.olist.size(); k++) {
+      const GfsOptField& f = opt->fields[s.olist[k].first];
+      *reinterpret_cast<char* const**>(base + f.offset) = Terminated(s.olist[k].second, s.optrs[k]);
+      bitmask |= f.bit;
+    }
+    return base;
+  }
 };
 
-template <>
-struct In<int64_t> {
-  int64_t v = 0;
-  void Read(ReadCtx& c) {
-    uint32_t i = c.i++;
-    Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
+namespace {
+
+[[noreturn]] void BadArg(Napi::Env env, uint32_t i, const char* what) {
+  ThrowInvalid(env, "argument " + std::to_string(i) + " must be " + what);
+}
+
+bool ToInt(Napi::Value x, int64_t* out) {
+  if (x.IsBoolean()) {
+    *out = x.As<Napi::Boolean>().Value();
+    return true;
+  }
+  if (!x.IsNumber()) return false;
+  double d = x.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::trunc(d) != d || d < -2147483648.0 || d > 2147483647.0) return false;
+  *out = (int64_t)d;
+  return true;
+}
+bool ToInt64(Napi::Value x, int64_t* out) {
+  if (x.IsBigInt()) {
     bool lossless = false;
-    if (x.IsBigInt()) {
-      v = x.As<Napi::BigInt>().Int64Value(&lossless);
-      if (!lossless) BadArg(c, i, "an integer in the range of int64");
-    } else if (x.IsNumber()) {
-      double d = x.As<Napi::Number>().DoubleValue();
-      if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740991.0)
-        BadArg(c, i, "a safe integer or a bigint");
-      v = (int64_t)d;
-    } else {
-      BadArg(c, i, "a number");
+    *out = x.As<Napi::BigInt>().Int64Value(&lossless);
+    return lossless;
+  }
+  if (!x.IsNumber()) return false;
+  double d = x.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740991.0) return false;
+  *out = (int64_t)d;
+  return true;
+}
+void ReadStrings(Napi::Env env, Napi::Value x, const std::string& what, std::vector<std::string>* out) {
+  if (!x.IsArray()) ThrowInvalid(env, what + " must be an array of strings");
+  Napi::Array a = x.As<Napi::Array>();
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value e = a.Get(k);
+    if (!e.IsString()) ThrowInvalid(env, what + " must be an array of strings");
+    out->push_back(StrictUtf8(env, e, what));
+  }
+}
+
+void ReadOpt(Napi::Env env, Napi::Value x, uint32_t i, const GfsOptDesc& d, GfsSlot& s) {
+  if (x.IsUndefined() || x.IsNull()) return;
+  if (!x.IsObject() || x.IsArray()) BadArg(env, i, "an options object");
+  Napi::Object o = x.As<Napi::Object>();
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); k++) {
+    std::string key = keys.Get(k).As<Napi::String>().Utf8Value();
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) continue;
+    size_t f = 0;
+    while (f < d.count && key != d.fields[f].name) f++;
+    if (f == d.count) ThrowInvalid(env, "unknown option: " + key);
+    int64_t n = 0;
+    switch (d.fields[f].kind) {
+      case kOptStr:
+        if (!v.IsString()) ThrowInvalid(env, "option " + key + " must be a string");
+        s.ostr.emplace_back(f, StrictUtf8(env, v, "option " + key));
+        break;
+      case kOptInt:
+        if (!ToInt(v, &n)) ThrowInvalid(env, "option " + key + " must be a boolean or an integer in the range of a C int");
+        s.onum.emplace_back(f, n);
+        break;
+      case kOptInt64:
+        if (!ToInt64(v, &n)) ThrowInvalid(env, "option " + key + " must be a safe integer or a bigint");
+        s.onum.emplace_back(f, n);
+        break;
+      case kOptStrList:
+        s.olist.emplace_back(f, std::vector<std::string>());
+        ReadStrings(env, v, "option " + key, &s.olist.back().second);
+        break;
     }
   }
-  int64_t Get() { return v; }
-};
+}
 
-// The byte count of the buffer just before it; takes no JS argument.
-template <>
-struct In<size_t> {
-  size_t v = 0;
-  void Read(ReadCtx& c) { v = c.lastLen; }
-  size_t Get() { return v; }
-};
-
-// Output size of a buffer-returning call; takes no JS argument.
-template <>
-struct In<size_t*> {
-  size_t v = 0;
-  void Read(ReadCtx&) {}
-  size_t* Get() { return &v; }
-};
-
-template <>
-struct In<char* const*> {
-  std::vector<std::string> v;
-  std::vector<char*> p;
-  void Read(ReadCtx& c) {
-    uint32_t i = c.i++;
-    Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    if (!x.IsArray()) BadArg(c, i, "an array of strings");
-    Napi::Array a = x.As<Napi::Array>();
-    for (uint32_t k = 0; k < a.Length(); k++) {
-      Napi::Value e = a.Get(k);
-      if (!e.IsString()) BadArg(c, i, "an array of strings");
-      v.push_back(StrictUtf8(c.env, e, "argument " + std::to_string(i)));
+void ReadArgs(Napi::Env env, const Napi::Array& args, const GfsCall& call, GfsArgs& a) {
+  size_t n = std::strlen(call.kinds);
+  if (args.Length() > n) ThrowUsage(env, "too many arguments: expected " + std::to_string(n));
+  a.v.resize(n);
+  a.opt = call.opt;
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value x = i < args.Length() ? args.Get(i) : env.Undefined();
+    GfsSlot& s = a.v[i];
+    switch (call.kinds[i]) {
+      case 's':
+      case 'b':
+        if (x.IsNull()) {
+          s.null = true;
+        } else if (x.IsBuffer()) {
+          auto b = x.As<Napi::Buffer<char>>();
+          s.s.assign(b.Data(), b.Length());
+        } else if (x.IsString()) {
+          // A C string: a NUL would cut it short (a Buffer carries binary content).
+          s.s = StrictUtf8(env, x, "argument " + std::to_string(i));
+        } else {
+          BadArg(env, i, "a string");
+        }
+        break;
+      case 'i':
+        if (!ToInt(x, &s.n)) BadArg(env, i, x.IsNumber() ? "an integer in the range of a C int" : "a number or boolean");
+        break;
+      case 'I':
+        if (!ToInt64(x, &s.n)) BadArg(env, i, x.IsNumber() || x.IsBigInt() ? "a safe integer or a bigint" : "a number");
+        break;
+      case 'l':
+        ReadStrings(env, x, "argument " + std::to_string(i), &s.list);
+        break;
+      case 'o':
+        ReadOpt(env, x, i, *call.opt, s);
+        break;
     }
   }
-  char* const* Get() {
-    p.clear();
-    for (auto& s : v) p.push_back(const_cast<char*>(s.c_str()));
-    p.push_back(nullptr);
-    return p.data();
-  }
-};
-
-// ---- optional arguments: guestfs_X_argv structs, described field by field ----
-
-template <typename S>
-struct OptField {
-  const char* name;
-  uint64_t bit;
-  int S::*i;
-  const char* S::*s;
-};
-template <typename S>
-struct OptFields;  // specialised below per struct
-
-#define VK_OPT_INT(S, f, BIT) OptField<S>{#f, BIT, &S::f, nullptr}
-#define VK_OPT_STR(S, f, BIT) OptField<S>{#f, BIT, nullptr, &S::f}
-#define VK_OPTS(S, ...)                                                     \
-  template <>                                                               \
-  struct OptFields<S> {                                                     \
-    static const std::vector<OptField<S>>& Get() {                          \
-      static const std::vector<OptField<S>> v{__VA_ARGS__};                 \
-      return v;                                                             \
-    }                                                                       \
-  };
-
-// The struct tags share their names with functions, which hide them in C++: alias the types.
-using T_add_drive_opts = struct guestfs_add_drive_opts_argv;
-using T_disk_create = struct guestfs_disk_create_argv;
-using T_mkfs_opts = struct guestfs_mkfs_opts_argv;
-using T_tar_in_opts = struct guestfs_tar_in_opts_argv;
-using T_tar_out_opts = struct guestfs_tar_out_opts_argv;
-using T_is_file_opts = struct guestfs_is_file_opts_argv;
-using T_is_dir_opts = struct guestfs_is_dir_opts_argv;
-using T_selinux_relabel = struct guestfs_selinux_relabel_argv;
-using T_e2fsck = struct guestfs_e2fsck_argv;  VK_OPTS(T_e2fsck, VK_OPT_INT(T_e2fsck, correct, GUESTFS_E2FSCK_CORRECT_BITMASK), VK_OPT_INT(T_e2fsck, forceall, GUESTFS_E2FSCK_FORCEALL_BITMASK))
-using T_md_create = struct guestfs_md_create_argv;  VK_OPTS(T_md_create, VK_OPT_STR(T_md_create, level, GUESTFS_MD_CREATE_LEVEL_BITMASK), VK_OPT_INT(T_md_create, nrdevices, GUESTFS_MD_CREATE_NRDEVICES_BITMASK))
-
-VK_OPTS(T_add_drive_opts,
-        VK_OPT_INT(T_add_drive_opts, readonly, GUESTFS_ADD_DRIVE_OPTS_READONLY_BITMASK),
-        VK_OPT_STR(T_add_drive_opts, format, GUESTFS_ADD_DRIVE_OPTS_FORMAT_BITMASK),
-        VK_OPT_STR(T_add_drive_opts, name, GUESTFS_ADD_DRIVE_OPTS_NAME_BITMASK),
-        VK_OPT_STR(T_add_drive_opts, label, GUESTFS_ADD_DRIVE_OPTS_LABEL_BITMASK),
-        VK_OPT_STR(T_add_drive_opts, cachemode, GUESTFS_ADD_DRIVE_OPTS_CACHEMODE_BITMASK),
-        VK_OPT_STR(T_add_drive_opts, discard, GUESTFS_ADD_DRIVE_OPTS_DISCARD_BITMASK))
-VK_OPTS(T_disk_create,
-        VK_OPT_STR(T_disk_create, backingfile, GUESTFS_DISK_CREATE_BACKINGFILE_BITMASK),
-        VK_OPT_STR(T_disk_create, backingformat, GUESTFS_DISK_CREATE_BACKINGFORMAT_BITMASK),
-        VK_OPT_STR(T_disk_create, preallocation, GUESTFS_DISK_CREATE_PREALLOCATION_BITMASK),
-        VK_OPT_STR(T_disk_create, compat, GUESTFS_DISK_CREATE_COMPAT_BITMASK),
-        VK_OPT_INT(T_disk_create, clustersize, GUESTFS_DISK_CREATE_CLUSTERSIZE_BITMASK))
-VK_OPTS(T_mkfs_opts,
-        VK_OPT_INT(T_mkfs_opts, blocksize, GUESTFS_MKFS_OPTS_BLOCKSIZE_BITMASK),
-        VK_OPT_STR(T_mkfs_opts, features, GUESTFS_MKFS_OPTS_FEATURES_BITMASK),
-        VK_OPT_INT(T_mkfs_opts, inode, GUESTFS_MKFS_OPTS_INODE_BITMASK),
-        VK_OPT_INT(T_mkfs_opts, sectorsize, GUESTFS_MKFS_OPTS_SECTORSIZE_BITMASK),
-        VK_OPT_STR(T_mkfs_opts, label, GUESTFS_MKFS_OPTS_LABEL_BITMASK))
-VK_OPTS(T_tar_in_opts,
-        VK_OPT_STR(T_tar_in_opts, compress, GUESTFS_TAR_IN_OPTS_COMPRESS_BITMASK),
-        VK_OPT_INT(T_tar_in_opts, xattrs, GUESTFS_TAR_IN_OPTS_XATTRS_BITMASK),
-        VK_OPT_INT(T_tar_in_opts, selinux, GUESTFS_TAR_IN_OPTS_SELINUX_BITMASK),
-        VK_OPT_INT(T_tar_in_opts, acls, GUESTFS_TAR_IN_OPTS_ACLS_BITMASK))
-VK_OPTS(T_tar_out_opts,
-        VK_OPT_STR(T_tar_out_opts, compress, GUESTFS_TAR_OUT_OPTS_COMPRESS_BITMASK),
-        VK_OPT_INT(T_tar_out_opts, numericowner, GUESTFS_TAR_OUT_OPTS_NUMERICOWNER_BITMASK),
-        VK_OPT_INT(T_tar_out_opts, xattrs, GUESTFS_TAR_OUT_OPTS_XATTRS_BITMASK),
-        VK_OPT_INT(T_tar_out_opts, selinux, GUESTFS_TAR_OUT_OPTS_SELINUX_BITMASK),
-        VK_OPT_INT(T_tar_out_opts, acls, GUESTFS_TAR_OUT_OPTS_ACLS_BITMASK))
-VK_OPTS(T_is_file_opts,
-        VK_OPT_INT(T_is_file_opts, followsymlinks, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS_BITMASK))
-VK_OPTS(T_selinux_relabel,
-        VK_OPT_INT(T_selinux_relabel, force, GUESTFS_SELINUX_RELABEL_FORCE_BITMASK))
-VK_OPTS(T_is_dir_opts,
-        VK_OPT_INT(T_is_dir_opts, followsymlinks, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS_BITMASK))
-
-// Any `const S*` other than const char* is an optargs struct: an optional trailing object.
-template <typename S>
-struct In<const S*, std::void_t<decltype(OptFields<S>::Get())>> {
-  std::vector<std::pair<size_t, std::string>> strs;  // field index -> value (copied)
-  std::vector<std::pair<size_t, int>> ints;
-  S built{};
-  void Read(ReadCtx& c) {
-    uint32_t i = c.i++;
-    Napi::Value x = i < c.args.Length() ? c.args.Get(i) : c.env.Undefined();
-    if (x.IsUndefined() || x.IsNull()) return;
-    if (!x.IsObject() || x.IsArray()) BadArg(c, i, "an options object");
-    Napi::Object o = x.As<Napi::Object>();
-    const auto& fields = OptFields<S>::Get();
-    Napi::Array keys = o.GetPropertyNames();
-    for (uint32_t k = 0; k < keys.Length(); k++) {
-      std::string key = keys.Get(k).As<Napi::String>().Utf8Value();
-      Napi::Value v = o.Get(key);
-      if (v.IsUndefined()) continue;
-      size_t f = 0;
-      while (f < fields.size() && key != fields[f].name) f++;
-      if (f == fields.size()) ThrowInvalid(c.env, "unknown option: " + key);
-      if (fields[f].s) {
-        if (!v.IsString()) ThrowInvalid(c.env, "option " + key + " must be a string");
-        strs.emplace_back(f, StrictUtf8(c.env, v, "option " + key));
-      } else if (v.IsBoolean()) {
-        ints.emplace_back(f, v.As<Napi::Boolean>().Value() ? 1 : 0);
-      } else if (v.IsNumber()) {
-        double d = v.As<Napi::Number>().DoubleValue();
-        if (!std::isfinite(d) || std::trunc(d) != d || d < -2147483648.0 || d > 2147483647.0)
-          ThrowInvalid(c.env, "option " + key + " must be an integer in the range of a C int");
-        ints.emplace_back(f, (int)d);
-      } else {
-        ThrowInvalid(c.env, "option " + key + " must be a number or boolean");
-      }
-    }
-  }
-  // Built at call time so the pointers refer to this holder's own strings.
-  const S* Get() {
-    const auto& fields = OptFields<S>::Get();
-    built = S{};
-    for (auto& p : strs) { built.*(fields[p.first].s) = p.second.c_str(); built.bitmask |= fields[p.first].bit; }
-    for (auto& p : ints) { built.*(fields[p.first].i) = p.second; built.bitmask |= fields[p.first].bit; }
-    return &built;
-  }
-};
-
-// ---- results ----
-
-template <typename R, bool HasSizeOut>
-struct Out;
-
-template <typename N, bool B>
-struct OutNum {
-  N v = 0;
-  bool Take(N r, size_t) { v = r; return r != -1; }
-  Napi::Value ToJS(Napi::Env env, bool) { return Napi::Number::New(env, (double)v); }
-};
-template <bool B> struct Out<int, B> : OutNum<int, B> {};
-template <bool B> struct Out<int64_t, B> : OutNum<int64_t, B> {};
-
-template <bool HasSizeOut>
-struct Out<char*, HasSizeOut> {
-  std::string v;
-  bool Take(char* r, size_t n) {
-    if (!r) return false;
-    v.assign(r, HasSizeOut ? n : strlen(r));
-    free(r);
-    return true;
-  }
-  Napi::Value ToJS(Napi::Env env, bool) {
-    if (HasSizeOut) return Napi::Buffer<char>::Copy(env, v.data(), v.size());
-    return Napi::String::New(env, v);
-  }
-};
-
-template <bool B>
-struct Out<const char*, B> {
-  std::string v;  // owned by the handle: copied while the lock is held
-  bool Take(const char* r, size_t) { if (!r) return false; v = r; return true; }
-  Napi::Value ToJS(Napi::Env env, bool) { return Napi::String::New(env, v); }
-};
-
-template <bool B>
-struct Out<char**, B> {
-  std::vector<std::string> v;
-  bool Take(char** r, size_t) {
-    if (!r) return false;
-    for (char** p = r; *p; p++) { v.emplace_back(*p); free(*p); }
-    free(r);
-    return true;
-  }
-  Napi::Value ToJS(Napi::Env env, bool hash) {
-    if (!hash) return ToArray(env, v);
-    Napi::Object o = Napi::Object::New(env);
-    for (size_t k = 0; k + 1 < v.size(); k += 2) o.Set(v[k], v[k + 1]);
-    return o;
-  }
-};
-
-// Structs of int64 fields, listed once each.
-#define VK_STRUCT_OUT(S, FREE, ...)                                                  \
-  template <bool B>                                                                  \
-  struct Out<struct S*, B> {                                                                \
-    struct S v{};                                                                    \
-    bool Take(struct S* r, size_t) { if (!r) return false; v = *r; FREE(r); return true; }  \
-    Napi::Value ToJS(Napi::Env env, bool) {                                          \
-      Napi::Object o = Napi::Object::New(env);                                       \
-      const char* names[] = {__VA_ARGS__};                                           \
-      const int64_t* f = &v.VK_FIRST_FIELD;                                          \
-      for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)                  \
-        o.Set(names[k], Napi::Number::New(env, (double)f[k]));                       \
-      return o;                                                                      \
-    }                                                                                \
-  };
-
-#define VK_FIRST_FIELD st_dev
-VK_STRUCT_OUT(guestfs_statns, guestfs_free_statns, "dev", "ino", "mode", "nlink", "uid", "gid", "rdev",
-              "size", "blksize", "blocks", "atimeSec", "atimeNsec", "mtimeSec", "mtimeNsec", "ctimeSec",
-              "ctimeNsec")
-#undef VK_FIRST_FIELD
-// A list of statns structs (lstatnslist): an array of the same objects lstatns returns.
-template <bool B>
-struct Out<struct guestfs_statns_list*, B> {
-  std::vector<struct guestfs_statns> v;
-  bool Take(struct guestfs_statns_list* r, size_t) {
-    if (!r) return false;
-    v.assign(r->val, r->val + r->len);
-    guestfs_free_statns_list(r);
-    return true;
-  }
-  Napi::Value ToJS(Napi::Env env, bool) {
-    static const char* names[] = {"dev", "ino", "mode", "nlink", "uid", "gid", "rdev", "size", "blksize", "blocks",
-                                  "atimeSec", "atimeNsec", "mtimeSec", "mtimeNsec", "ctimeSec", "ctimeNsec"};
-    Napi::Array a = Napi::Array::New(env, v.size());
-    for (size_t k = 0; k < v.size(); k++) {
-      Napi::Object o = Napi::Object::New(env);
-      const int64_t* f = &v[k].st_dev;
-      for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) o.Set(names[n], Napi::Number::New(env, (double)f[n]));
-      a.Set(k, o);
-    }
-    return a;
-  }
-};
-
-#define VK_FIRST_FIELD bsize
-VK_STRUCT_OUT(guestfs_statvfs, guestfs_free_statvfs, "bsize", "frsize", "blocks", "bfree", "bavail", "files",
-              "ffree", "favail", "fsid", "flag", "namemax")
-#undef VK_FIRST_FIELD
-#define VK_FIRST_FIELD major
-VK_STRUCT_OUT(guestfs_version, guestfs_free_version, "major", "minor", "release")
-#undef VK_FIRST_FIELD
-
-// ---- the generic invoker ----
-
-template <typename Sig, Sig F>
-struct Invoke;
-
-template <typename R, typename... A, R (*F)(guestfs_h*, A...)>
-struct Invoke<R (*)(guestfs_h*, A...), F> {
-  static constexpr bool kSizeOut = (std::is_same_v<A, size_t*> || ...);
-  using Result = Out<R, kSizeOut>;
-  using Holders = std::tuple<In<A>...>;
-
-  template <size_t... I>
-  static R CallWith(guestfs_h* g, Holders& h, [[maybe_unused]] size_t** sizeOut, std::index_sequence<I...>) {
-    (ReportSize(std::get<I>(h), sizeOut), ...);
-    return F(g, std::get<I>(h).Get()...);
-  }
-  template <typename H>
-  static void ReportSize(H& h, size_t** out) {
-    if constexpr (std::is_same_v<H, In<size_t*>>) *out = &h.v;
-  }
-
-  static Napi::Value Run(Napi::Env env, Napi::Object owner, const GfsStatePtr& st, const Napi::Array& args,
-                         const GfsCall& call) {
-    Holders h;
-    ReadCtx c{env, args, 0, 0};
-    std::apply([&c](auto&... x) { (x.Read(c), ...); }, h);  // left to right
-    if (c.i < args.Length()) ThrowUsage(env, "too many arguments: expected " + std::to_string(c.i));
-    bool hash = call.hash;
-    return QueueGfs<Result>(env, owner, st, call.name,
-        [h](guestfs_h* g, Result& out) mutable {
-          size_t* sizeOut = nullptr;
-          R r = CallWith(g, h, &sizeOut, std::index_sequence_for<A...>{});
-          return out.Take(r, sizeOut ? *sizeOut : 0);
-        },
-        [hash](Napi::Env env, Result& out) { return out.ToJS(env, hash); });
-  }
-};
+}
 
 }  // namespace
 
-#define VK_GFS(n) GfsCall{#n, &Invoke<decltype(&guestfs_##n), &guestfs_##n>::Run, false}
-#define VK_GFS_HASH(n) GfsCall{#n, &Invoke<decltype(&guestfs_##n), &guestfs_##n>::Run, true}
-// A call with optional arguments, through its _argv form; exposed under the short name.
-#define VK_GFS_OPT(n, fn) GfsCall{#n, &Invoke<decltype(&guestfs_##fn##_argv), &guestfs_##fn##_argv>::Run, false}
+// ---- results: taken on the call thread (before the lock is released), converted on the main thread ----
 
-extern const GfsCall kGfsCalls[] = {
-    // configuration and lifecycle
-    VK_GFS(set_backend), VK_GFS(get_backend), VK_GFS(set_backend_setting), VK_GFS(get_backend_setting),
-    VK_GFS(clear_backend_setting), VK_GFS(set_backend_settings), VK_GFS(get_backend_settings),
-    VK_GFS(set_memsize), VK_GFS(get_memsize), VK_GFS(set_smp), VK_GFS(get_smp), VK_GFS(set_trace),
-    VK_GFS(set_verbose), VK_GFS(get_verbose), VK_GFS(set_autosync), VK_GFS(set_network),
-    VK_GFS(set_identifier), VK_GFS(set_program), VK_GFS(version), VK_GFS(get_state), VK_GFS(get_pid),
-    VK_GFS_OPT(add_drive, add_drive_opts), VK_GFS(add_drive_ro), 
-    VK_GFS(launch), VK_GFS(shutdown), VK_GFS_OPT(disk_create, disk_create), VK_GFS(disk_format),
-    VK_GFS(disk_virtual_size), VK_GFS(disk_has_backing_file),
-    // inspection
-    VK_GFS(inspect_os), VK_GFS(inspect_get_roots), VK_GFS(inspect_get_type), VK_GFS(inspect_get_distro),
-    VK_GFS(inspect_get_product_name), VK_GFS(inspect_get_product_variant), VK_GFS(inspect_get_major_version),
-    VK_GFS(inspect_get_minor_version), VK_GFS(inspect_get_package_format),
-    VK_GFS(inspect_get_package_management), VK_GFS(inspect_get_hostname), VK_GFS_HASH(inspect_get_mountpoints),
-    VK_GFS(inspect_get_filesystems), VK_GFS(inspect_get_arch), VK_GFS(inspect_get_osinfo),
-    
-    // block devices, partitions, LVM, filesystems
-    VK_GFS_HASH(list_filesystems), VK_GFS(list_devices), VK_GFS(list_partitions), VK_GFS_HASH(list_disk_labels),
-    VK_GFS(lvs), VK_GFS(vgs), VK_GFS(pvs), VK_GFS(vgrename), VK_GFS(lvrename), VK_GFS(vg_activate_all),
-    VK_GFS(vg_activate), VK_GFS(pvchange_uuid), VK_GFS(pvchange_uuid_all), VK_GFS(vgchange_uuid),
-    VK_GFS(vgchange_uuid_all), VK_GFS(pvuuid), VK_GFS(vguuid), VK_GFS(lvuuid), VK_GFS(vgpvuuids), VK_GFS(is_lv),
-    VK_GFS(lvm_canonical_lv_name), VK_GFS(list_md_devices), VK_GFS(part_to_dev), VK_GFS(findfs_uuid),
-    VK_GFS(findfs_label), VK_GFS_HASH(blkid),
-    VK_GFS_HASH(md_detail), VK_GFS_OPT(md_create, md_create),
-    VK_GFS(pvcreate), VK_GFS(vgcreate), VK_GFS(lvcreate), VK_GFS_OPT(e2fsck, e2fsck),
-    VK_GFS(part_disk), VK_GFS(part_init), VK_GFS(part_add), VK_GFS(part_get_parttype), VK_GFS(blockdev_getsize64),
-    VK_GFS_OPT(mkfs, mkfs_opts), VK_GFS(vfs_type), VK_GFS(vfs_uuid), VK_GFS(vfs_label), VK_GFS(set_uuid),
-    VK_GFS(set_uuid_random), VK_GFS(set_label), VK_GFS(zerofree),
-    VK_GFS(mount), VK_GFS(mount_ro), VK_GFS(mount_options), VK_GFS(umount), VK_GFS(umount_all),
-    VK_GFS_HASH(mountpoints), VK_GFS(sync), VK_GFS(statvfs), VK_GFS(df),
-    // files
-    VK_GFS(glob_expand), VK_GFS(ls), VK_GFS(find), VK_GFS(statns), VK_GFS(lstatns), VK_GFS_OPT(is_file, is_file_opts),
-    VK_GFS_OPT(is_dir, is_dir_opts), VK_GFS(is_symlink), VK_GFS(exists), VK_GFS(read_file), VK_GFS(cat),
-    VK_GFS(read_lines), VK_GFS(write), VK_GFS(write_append), VK_GFS(upload), VK_GFS(download), VK_GFS(rm),
-    VK_GFS(rm_f), VK_GFS(rm_rf), VK_GFS(rmdir), VK_GFS(mkdir), VK_GFS(mkdir_p), VK_GFS(mkdir_mode),
-    VK_GFS(chmod), VK_GFS(chown), VK_GFS(lchown), VK_GFS(ln_s), VK_GFS(ln_sf), VK_GFS(ln), VK_GFS(readlink),
-    VK_GFS(touch), VK_GFS(truncate), VK_GFS(truncate_size), VK_GFS(cp), VK_GFS(cp_a), VK_GFS(cp_r), VK_GFS(mv),
-    VK_GFS(filesize), VK_GFS(fill), VK_GFS(checksum), VK_GFS(realpath),
-    VK_GFS(pread), VK_GFS(file_architecture), VK_GFS(lstatnslist), VK_GFS(readlinklist),
-    VK_GFS_OPT(selinux_relabel, selinux_relabel),
-    VK_GFS_OPT(tar_in, tar_in_opts), VK_GFS_OPT(tar_out, tar_out_opts),
-    // Augeas
-    VK_GFS(aug_init), VK_GFS(aug_load), VK_GFS(aug_get), VK_GFS(aug_set), VK_GFS(aug_rm), VK_GFS(aug_save),
-    VK_GFS(aug_match), VK_GFS(aug_ls), VK_GFS(aug_insert), VK_GFS(aug_clear), VK_GFS(aug_close),
-    VK_GFS(aug_defvar),
-    // running programs in the appliance (against the mounted guest)
-    VK_GFS(command), VK_GFS(command_lines), VK_GFS(sh), VK_GFS(sh_lines),
-    GfsCall{nullptr, nullptr, false},
+using StructToJS = Napi::Value (*)(Napi::Env, const void*);
+using StructFree = void (*)(void*);
+
+struct GfsRet {
+  enum Kind : uint8_t { kNum, kStr, kNull, kBuf, kList, kHash, kPtr };
+  Kind kind = kNum;
+  double num = 0;
+  std::string s;
+  std::vector<std::string> list;
+  void* ptr = nullptr;
+  StructToJS toJS = nullptr;
+  StructFree freeFn = nullptr;
+
+  GfsRet() = default;
+  GfsRet(const GfsRet&) = delete;
+  GfsRet& operator=(const GfsRet&) = delete;
+  ~GfsRet() {
+    if (ptr && freeFn) freeFn(ptr);
+  }
+
+  bool Int(int v) { num = v; return v != -1; }
+  bool Int64(int64_t v) { num = (double)v; return v != -1; }
+  bool Str(char* p) {
+    if (!p) return false;
+    s = p;
+    free(p);
+    kind = kStr;
+    return true;
+  }
+  // Owned by the handle: copied while the lock is held.
+  bool ConstStr(const char* p) {
+    if (!p) return false;
+    s = p;
+    kind = kStr;
+    return true;
+  }
+  bool ConstOptStr(const char* p) {
+    if (p) s = p;
+    kind = p ? kStr : kNull;
+    return true;
+  }
+  bool Buf(char* p, size_t n) {
+    if (!p) return false;
+    s.assign(p, n);
+    free(p);
+    kind = kBuf;
+    return true;
+  }
+  bool TakeList(char** p, Kind k) {
+    if (!p) return false;
+    for (char** q = p; *q; q++) {
+      list.emplace_back(*q);
+      free(*q);
+    }
+    free(p);
+    kind = k;
+    return true;
+  }
+  bool List(char** p) { return TakeList(p, kList); }
+  bool Hash(char** p) { return TakeList(p, kHash); }
+  // A struct or struct list: kept as libguestfs returned it, converted and freed on the main thread.
+  bool Ptr(void* p, StructToJS j, StructFree f) {
+    if (!p) return false;
+    ptr = p;
+    toJS = j;
+    freeFn = f;
+    kind = kPtr;
+    return true;
+  }
+
+  Napi::Value ToJS(Napi::Env env) {
+    switch (kind) {
+      case kNum: return Napi::Number::New(env, num);
+      case kStr: return Napi::String::New(env, s);
+      case kNull: return env.Null();
+      case kBuf: return Napi::Buffer<char>::Copy(env, s.data(), s.size());
+      case kList: return ToArray(env, list);
+      case kHash: {
+        Napi::Object o = Napi::Object::New(env);
+        for (size_t k = 0; k + 1 < list.size(); k += 2) o.Set(list[k], list[k + 1]);
+        return o;
+      }
+      case kPtr: return toJS(env, ptr);
+    }
+    return env.Undefined();
+  }
 };
+
+namespace {
+
+// Struct fields (non-inline: one call per field keeps the generated converters small).
+[[gnu::noinline]] void PutNum(Napi::Env env, Napi::Object& o, const char* k, double v) {
+  o.Set(k, Napi::Number::New(env, v));
+}
+[[gnu::noinline]] void PutStr(Napi::Env env, Napi::Object& o, const char* k, const char* v) {
+  o.Set(k, Napi::String::New(env, v ? v : ""));
+}
+// Fixed-size, not NUL-terminated (LVM UUIDs), or a single char (dirent types).
+[[gnu::noinline]] void PutFixed(Napi::Env env, Napi::Object& o, const char* k, const char* v, size_t n) {
+  o.Set(k, Napi::String::New(env, std::string(v, strnlen(v, n))));
+}
+[[gnu::noinline]] void PutBytes(Napi::Env env, Napi::Object& o, const char* k, const char* v, uint32_t n) {
+  o.Set(k, Napi::Buffer<char>::Copy(env, v ? v : "", v ? n : 0));
+}
+
+}  // namespace
+
+Napi::Value RunGfsCall(Napi::Env env, Napi::Object owner, const GfsStatePtr& st, const Napi::Array& args,
+                       const GfsCall& call) {
+  auto a = std::make_shared<GfsArgs>();
+  ReadArgs(env, args, call, *a);
+  GfsThunk thunk = call.thunk;
+  return QueueGfs<GfsRet>(env, owner, st, call.name,
+      [a, thunk](guestfs_h* g, GfsRet& out) { return thunk(g, *a, out); },
+      [](Napi::Env env, GfsRet& out) { return out.ToJS(env); });
+}
+
+#include "generated/guestfs_table.h"
 
 }  // namespace vk

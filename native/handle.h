@@ -11,6 +11,24 @@
 
 namespace vk {
 
+// One entry of a generated method table (native/generated/*.inc, virt_gen.h): the JS name, the C
+// function, the converter instantiated for its signature, the names of its out values and, for
+// typed-parameter inputs, the field types of its family. Registered with the entry as the
+// method's data, so one member (GenCall) serves every generated method of a class.
+struct GenMethod;
+using GenInvoke = Napi::Value (*)(const Napi::CallbackInfo&, const GenMethod&);
+struct TpField {
+  const char* name;
+  int type;  // virTypedParameterType
+};
+struct GenMethod {
+  const char* name;
+  void (*fn)();
+  GenInvoke invoke;
+  const char* outs;     // comma-separated names of the out values
+  const TpField* tp;    // typed-parameter field types (name == nullptr ends), or nullptr
+};
+
 template <typename P, int (*RefFn)(P), int (*FreeFn)(P)>
 class Ref {
  public:
@@ -43,6 +61,15 @@ using ConnRef = Ref<virConnectPtr, virConnectRef, virConnectClose>;
 using DomainRef = Ref<virDomainPtr, virDomainRef, virDomainFree>;
 using PoolRef = Ref<virStoragePoolPtr, virStoragePoolRef, virStoragePoolFree>;
 using VolRef = Ref<virStorageVolPtr, virStorageVolRef, virStorageVolFree>;
+using NetworkRef = Ref<virNetworkPtr, virNetworkRef, virNetworkFree>;
+using NetworkPortRef = Ref<virNetworkPortPtr, virNetworkPortRef, virNetworkPortFree>;
+using InterfaceRef = Ref<virInterfacePtr, virInterfaceRef, virInterfaceFree>;
+using SecretRef = Ref<virSecretPtr, virSecretRef, virSecretFree>;
+using NodeDeviceRef = Ref<virNodeDevicePtr, virNodeDeviceRef, virNodeDeviceFree>;
+using NWFilterRef = Ref<virNWFilterPtr, virNWFilterRef, virNWFilterFree>;
+using NWFilterBindingRef = Ref<virNWFilterBindingPtr, virNWFilterBindingRef, virNWFilterBindingFree>;
+using SnapshotRef = Ref<virDomainSnapshotPtr, virDomainSnapshotRef, virDomainSnapshotFree>;
+using CheckpointRef = Ref<virDomainCheckpointPtr, virDomainCheckpointRef, virDomainCheckpointFree>;
 
 // Drops one reference on a pool thread: the last reference to an object may be the last one to
 // its connection, and disposing of a remote connection is an RPC (never on the main thread, and
@@ -68,6 +95,27 @@ class Handle : public Napi::ObjectWrap<Self> {
 
   // A reference of the caller's own (e.g. a source volume passed to another object's call).
   R Share(const Napi::CallbackInfo& info) { return Ptr(info); }
+
+  // A reference of the call's own to the object wrapped by `o` (an instance of Self).
+  static R ShareFrom(const Napi::CallbackInfo& info, Napi::Object o) { return Self::Unwrap(o)->Ptr(info); }
+
+  // Every generated method: the table entry is the method's data (virt_gen.h).
+  Napi::Value GenCall(const Napi::CallbackInfo& info) {
+    auto* m = static_cast<const GenMethod*>(info.Data());
+    return m->invoke(info, *m);
+  }
+  // free(): drops the wrapper's reference (calls in flight keep theirs).
+  Napi::Value FreeMethod(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+  // dup(): another wrapper of the same object with a reference of its own (no RPC).
+  Napi::Value DupMethod(const Napi::CallbackInfo& info) {
+    P p = Borrow(info);
+    RefFn(p);  // the new wrapper's own reference
+    return this->Value().template As<Napi::Object>().Get("constructor").template As<Napi::Function>().New(
+        {Napi::External<std::remove_pointer_t<P>>::New(info.Env(), p)});
+  }
 
  protected:
   // A reference of the call's own, valid for as long as it is held.

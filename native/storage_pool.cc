@@ -1,10 +1,12 @@
 #include "storage_pool.h"
+#include "objects.h"
+#include "generated/tables.h"
 #include "storage_vol.h"
 
 namespace vk {
 
 void StoragePool::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function f = DefineClass(env, "StoragePool", {
+  std::vector<PropertyDescriptor> props = {
       InstanceMethod("free", &StoragePool::Free),
       InstanceMethod("getName", &StoragePool::GetName),
       InstanceMethod("getUUIDString", &StoragePool::GetUUIDString),
@@ -24,7 +26,9 @@ void StoragePool::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("storageVolLookupByName", &StoragePool::StorageVolLookupByName),
       InstanceMethod("storageVolCreateXML", &StoragePool::StorageVolCreateXML),
       InstanceMethod("storageVolCreateXMLFrom", &StoragePool::StorageVolCreateXMLFrom),
-  });
+  };
+  AddGenerated<StoragePool>(props, kStoragePoolGen, kStoragePoolGenCount);
+  Napi::Function f = DefineClass(env, "StoragePool", props);
   Data(env)->storagePool = Napi::Persistent(f);
   exports.Set("StoragePool", f);
 }

@@ -1,10 +1,12 @@
 #include "storage_vol.h"
+#include "objects.h"
+#include "generated/tables.h"
 #include "stream.h"
 
 namespace vk {
 
 void StorageVol::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function f = DefineClass(env, "StorageVol", {
+  std::vector<PropertyDescriptor> props = {
       InstanceMethod("free", &StorageVol::Free),
       InstanceMethod("getName", &StorageVol::GetName),
       InstanceMethod("getKey", &StorageVol::GetKey),
@@ -17,7 +19,9 @@ void StorageVol::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("lookupPool", &StorageVol::LookupPool),
       InstanceMethod("upload", &StorageVol::Upload),
       InstanceMethod("download", &StorageVol::Download),
-  });
+  };
+  AddGenerated<StorageVol>(props, kStorageVolGen, kStorageVolGenCount);
+  Napi::Function f = DefineClass(env, "StorageVol", props);
   Data(env)->storageVol = Napi::Persistent(f);
   exports.Set("StorageVol", f);
 }

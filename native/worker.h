@@ -20,6 +20,9 @@ namespace vk {
 // Per-environment state: constructors (so that jobs can wrap new handles) and the hub.
 struct AddonData {
   Napi::FunctionReference connect, domain, storagePool, storageVol, guestfs;
+  // The classes whose methods are all generated (objects.h).
+  Napi::FunctionReference network, networkPort, iface, secret, nodeDevice, nwfilter, nwfilterBinding,
+      domainSnapshot, domainCheckpoint;
   std::shared_ptr<Hub> hub;
 };
 inline AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

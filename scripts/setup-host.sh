@@ -9,10 +9,18 @@ PKGS=(
   pkg-config
   libvirt-dev libvirt-daemon-system libvirt-clients
   libguestfs-dev libguestfs-tools linux-image-amd64
+  # Guestfs-1.0.gir: docs and types for scripts/gen-guestfs-calls.mjs (and its --check test)
+  libguestfs-gobject-dev
   qemu-system-x86 qemu-utils ovmf
   guestfs-tools virtinst python3-libvirt
   busybox-static openssh-client
+  # TEST-only: lints src/firstboot/firstboot.sh (test/unit/firstboot.test.ts)
+  shellcheck
   valgrind
+  # libvirt networks (bridges + DHCP) in the network test bed (test/helpers/net-bed.ts)
+  dnsmasq-base
+  # TEST-only: isoinfo, an independent reader of the cloud-init seed ISOs virtkit writes itself
+  genisoimage
 )
 
 missing=()

@@ -7,9 +7,13 @@ import { C } from './generated/libvirt-tables.js';
 import { VirtkitError, callNative, invalid, isVirtError } from './errors.js';
 import { Domain } from './domain.js';
 import { StoragePool, Volume } from './storage.js';
-import { checkName, looksLikeUuid } from './names.js';
+import { Network } from './network.js';
+import { virConnectListAllNetworksFlags } from './generated/libvirt-enums.js';
+import { networkXml, type NetworkSpec } from './xml/network.js';
+import { checkName, normalizeUuid } from './validate.js';
 import { INT32, argInt, argOptBool, argOptions, argString, argTimeout } from './args.js';
-import { decodeEvent, type VirtEvent } from './events.js';
+import { decodeEvent, type ConnectionEvents, type VirtEvent } from './events.js';
+import { domainWaiters } from './domain-events.js';
 import { parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type HostCapabilities } from './capabilities.js';
 import { PoolXml, dirPoolXml } from './xml/pool.js';
 import { probeKvm } from './kvm.js';
@@ -70,12 +74,32 @@ export function versionString(n: number): string {
   return `${Math.floor(n / 1e6)}.${Math.floor((n % 1e6) / 1e3)}.${n % 1e3}`;
 }
 
+/** Host CPU and memory, as {@link Connection.nodeInfo} gives them. */
+export interface NodeInfo {
+  /** CPU model. */
+  model: string;
+  /** Memory, in KiB. */
+  memoryKiB: number;
+  /** Logical CPUs. */
+  cpus: number;
+  mhz: number;
+  /** NUMA nodes. */
+  nodes: number;
+  /** Sockets per node. */
+  sockets: number;
+  /** Cores per socket. */
+  cores: number;
+  /** Threads per core. */
+  threads: number;
+}
+
 /**
  * A connection to a libvirt daemon. Emits 'event' with every VirtEvent, and typed events by
  * kind: 'domain-lifecycle', 'domain-reboot', 'domain-io-error', 'domain-block-job',
- * 'pool-lifecycle', and 'close' when the daemon goes away.
+ * 'pool-lifecycle', and 'close' when the daemon goes away. `on`/`once`/`off` are typed by
+ * {@link ConnectionEvents}: `conn.on('domain-lifecycle', (e) => e.detail)`.
  */
-export class Connection extends EventEmitter {
+export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #n: NativeConnect;
   readonly #core: Core;
   #closing?: Promise<void>;
@@ -129,8 +153,12 @@ export class Connection extends EventEmitter {
 
   #dispatch(e: VirtEvent): void {
     if (e.type === 'close') this.#lost(e.reason);
-    else if (e.type === 'domain-lifecycle') this.#core.domains.drop(e.domain, e.uuid);
-    this.emit(e.type, e);
+    else if (e.type === 'domain-lifecycle') {
+      this.#core.domains.drop(e.domain, e.uuid);
+      domainWaiters(this.#core).changed(e.uuid);
+    }
+    // Each event under its own name: the map pairs the name with this very type.
+    (this.emit as (name: VirtEvent['type'], e: VirtEvent) => boolean)(e.type, e);
     this.emit('event', e);
   }
 
@@ -142,6 +170,7 @@ export class Connection extends EventEmitter {
     this.#core.domains.clear();
     this.#core.failAll(closedError(reason));
     this.#n.abort();
+    domainWaiters(this.#core).lost();
   }
 
   /** The URI libvirt resolved (e.g. 'qemu:///system'). */
@@ -172,6 +201,7 @@ export class Connection extends EventEmitter {
       for (const ac of this.#iterators) ac.abort();
       if (!wasLost) await Promise.allSettled([...this.#core.inflight]);
       this.#core.failAll(closedError());
+      domainWaiters(this.#core).lost();
       const closing = callNative(() => this.#n.close()).catch(() => undefined);
       const limit = wasLost ? 1000 : this.#core.callTimeoutMs || 60_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -238,7 +268,7 @@ export class Connection extends EventEmitter {
    * Host CPU and memory: CPU `model`, `memoryKiB` (KiB), `cpus` (logical CPUs), `mhz`, NUMA `nodes`, and `sockets`/`cores`/`threads` (per node/socket/core).
    * @throws VirtkitError `CLOSED` when the connection is closed.
    */
-  nodeInfo(): ReturnType<NativeConnect['nodeGetInfo']> {
+  nodeInfo(): Promise<NodeInfo> {
     return this.#core.call(() => this.#n.nodeGetInfo());
   }
   /** The host capabilities XML (`virsh capabilities`). */
@@ -261,8 +291,10 @@ export class Connection extends EventEmitter {
   }
   /**
    * Whether KVM really works here: libvirt offering 'kvm' is not enough on hosts with broken
-   * nested virtualisation, so this starts a tiny paused-then-resumed KVM domain and watches it.
-   * Cached per connection URI for the process.
+   * nested virtualisation, so this boots the host's kernel in a diskless KVM domain (no root,
+   * `panic=-1`, `on_reboot=destroy`) and checks that it stops cleanly rather than hanging or
+   * crashing (src/kvm.ts). False without a local kernel or for a remote daemon; cached per
+   * connection URI for the process.
    */
   kvmWorks(): Promise<boolean> {
     return probeKvm(this);
@@ -284,15 +316,15 @@ export class Connection extends EventEmitter {
     argOptions('opts', opts);
     argOptBool('opts.fresh', opts.fresh);
     const cache = this.#core.domains;
-    const uuid = looksLikeUuid(nameOrUuid);
+    const uuid = normalizeUuid(nameOrUuid);
     if (!opts.fresh) {
       this.#core.assertOpen();
-      const hit = (uuid && cache.get(`u:${nameOrUuid.toLowerCase()}`)) || cache.get(`n:${nameOrUuid}`);
+      const hit = (uuid && cache.get(`u:${uuid}`)) || cache.get(`n:${nameOrUuid}`);
       if (hit) return new Domain(this.#core, hit);
     }
     if (uuid) {
       try {
-        const n = await this.#core.call(() => this.#n.domainLookupByUUIDString(nameOrUuid));
+        const n = await this.#core.call(() => this.#n.domainLookupByUUIDString(uuid));
         cache.put(n);
         return new Domain(this.#core, n);
       } catch (e) {
@@ -365,9 +397,10 @@ export class Connection extends EventEmitter {
    */
   async pool(nameOrUuid: string): Promise<StoragePool> {
     argString('nameOrUuid', nameOrUuid, { nonEmpty: true });
-    if (looksLikeUuid(nameOrUuid)) {
+    const uuid = normalizeUuid(nameOrUuid);
+    if (uuid) {
       try {
-        return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByUUIDString(nameOrUuid)));
+        return new StoragePool(this.#core, await this.#core.call(() => this.#n.storagePoolLookupByUUIDString(uuid)));
       } catch (e) {
         if (!isVirtError(e, 'VIR_ERR_NO_STORAGE_POOL')) throw e;
       }
@@ -446,6 +479,58 @@ export class Connection extends EventEmitter {
   async volumeByKey(key: string): Promise<Volume> {
     argString('key', key, { nonEmpty: true });
     return new Volume(this.#core, await this.#core.call(() => this.#n.storageVolLookupByKey(key)));
+  }
+
+  // ---- networks ----
+
+  /**
+   * A virtual network by name or UUID.
+   * @throws VirtkitError `INVALID_ARGUMENT` for an empty name; VirtError `VIR_ERR_NO_NETWORK` when there is none.
+   */
+  async network(nameOrUuid: string): Promise<Network> {
+    argString('nameOrUuid', nameOrUuid, { nonEmpty: true });
+    const uuid = normalizeUuid(nameOrUuid);
+    if (uuid) {
+      try {
+        return new Network(this.#core, await this.#core.call(() => this.#n.networkLookupByUUIDString(uuid)));
+      } catch (e) {
+        if (!isVirtError(e, 'VIR_ERR_NO_NETWORK')) throw e;
+      }
+    }
+    return new Network(this.#core, await this.#core.call(() => this.#n.networkLookupByName(nameOrUuid)));
+  }
+  /** The network by name or UUID, or undefined when there is none. */
+  async findNetwork(name: string): Promise<Network | undefined> {
+    argString('name', name, { nonEmpty: true });
+    try {
+      return await this.network(name);
+    } catch (e) {
+      if (isVirtError(e, 'VIR_ERR_NO_NETWORK')) return undefined;
+      throw e;
+    }
+  }
+  /** Virtual networks; `active`/`inactive` narrow the list (default: all). */
+  async networks(filter: { active?: boolean; inactive?: boolean } = {}): Promise<Network[]> {
+    argOptions('filter', filter);
+    argOptBool('filter.active', filter.active);
+    argOptBool('filter.inactive', filter.inactive);
+    const L = virConnectListAllNetworksFlags;
+    const flags = (filter.inactive ? L.VIR_CONNECT_LIST_NETWORKS_INACTIVE : 0) | (filter.active ? L.VIR_CONNECT_LIST_NETWORKS_ACTIVE : 0);
+    const list = await this.#core.call(() => this.#n.listAllNetworks(flags));
+    return list.map((n) => new Network(this.#core, n));
+  }
+  /**
+   * Defines a persistent network (not started) from a typed spec or XML.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad spec (nothing defined); VirtError when libvirt refuses it (e.g. a duplicate name).
+   */
+  async defineNetwork(spec: NetworkSpec | string): Promise<Network> {
+    const xml = typeof spec === 'string' ? argString('spec', spec, { nonBlank: true }) : networkXml(spec);
+    return new Network(this.#core, await this.#core.call(() => this.#n.networkDefineXML(xml)));
+  }
+  /** Creates and starts a transient network from a typed spec or XML. */
+  async createNetwork(spec: NetworkSpec | string): Promise<Network> {
+    const xml = typeof spec === 'string' ? argString('spec', spec, { nonBlank: true }) : networkXml(spec);
+    return new Network(this.#core, await this.#core.call(() => this.#n.networkCreateXML(xml)));
   }
 
   /** Short form for console.log and the REPL: URI and open/closed. */

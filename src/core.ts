@@ -4,6 +4,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NativeConnect, NativeDomain } from './native.js';
 import { VirtkitError, fromNative } from './errors.js';
+import { abortError } from './util/abort.js';
+
+// Moved to util/abort.ts; re-exported for the modules that still import them from here.
+export { abortError, sleep } from './util/abort.js';
 
 /** Per-call options accepted by long or blocking operations. */
 export interface CallOptions {
@@ -236,24 +240,4 @@ export function closedError(reason?: string): VirtkitError {
   return reason
     ? new VirtkitError('CLOSED', `the connection to the daemon was lost (${reason})`, { details: { reason } })
     : new VirtkitError('CLOSED', 'the connection is closed');
-}
-
-/** Sleeps, rejecting early with ABORTED when the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortError(signal: AbortSignal): VirtkitError {
-  return new VirtkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
 }

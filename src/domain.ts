@@ -1,19 +1,25 @@
 // Domain: a libvirt domain (VM), its lifecycle, XML, metadata and snapshots.
 import { inspect } from 'node:util';
-import { DOMParser } from '@xmldom/xmldom';
 import type { NativeDomain } from './native.js';
-import { Core, sleep } from './core.js';
+import type { Core } from './core.js';
+import { abortError, sleep } from './util/abort.js';
+import { domainWaiters } from './domain-events.js';
 import { C, domainStates, runningReasons, shutoffReasons, pausedReasons } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
-import { checkName } from './names.js';
+import { checkName, isXmlPrefix } from './validate.js';
 import { argBool, argEnum, argNullableString, argOptBool, argOptEnum, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
+import { type ConsoleOptions, type DomainConsole, openConsole } from './console.js';
+import { type Screenshot, type ScreenshotOptions, takeScreenshot } from './screenshot.js';
+import * as addr from './addresses.js';
 
 /** Domain state, as libvirt's virDomainState without the prefix, lower-case. */
 export type DomainState = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
 const TEXT_KINDS = ['title', 'description'] as const;
 const DOMAIN_STATES: readonly DomainState[] = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'];
 
-import { VIRTKIT_NS } from './xml/metadata.js';
+import { VIRTKIT_NS, parseTemplateMetadata } from './xml/metadata.js';
+import { DomainXml } from './xml/domain.js';
+import { snapshotXml } from './xml/snapshot.js';
 export { VIRTKIT_NS };
 
 export function stateName(n: number): DomainState {
@@ -137,8 +143,11 @@ export class Domain {
   async isTemplate(): Promise<boolean> {
     const md = await this.metadata(VIRTKIT_NS);
     if (!md) return false;
-    const el = new DOMParser().parseFromString(md, 'text/xml').documentElement;
-    return el?.getAttribute('role') === 'template';
+    try {
+      return parseTemplateMetadata(md)?.role === 'template';
+    } catch {
+      return false; // a record virtkit cannot read is not taken for one of its templates
+    }
   }
 
   /** Starts a defined domain. A virtkit template is refused with IS_TEMPLATE. */
@@ -171,7 +180,11 @@ export class Domain {
     if (wait) await this.waitForState('shutoff', { timeoutMs, ...(signal ? { signal } : {}) });
   }
 
-  /** Resolves when the domain reaches `state`; rejects with TIMEOUT or ABORTED. */
+  /**
+   * Resolves when the domain reaches `state`; rejects with TIMEOUT or ABORTED. The state is read
+   * again on each lifecycle event of the domain; only a driver without events is polled (every
+   * `intervalMs`, default 200).
+   */
   async waitForState(state: DomainState, opts: { timeoutMs?: number; signal?: AbortSignal; intervalMs?: number } = {}): Promise<void> {
     argEnum('state', state, DOMAIN_STATES);
     argOptions('opts', opts);
@@ -179,12 +192,44 @@ export class Domain {
     const intervalMs = argOptTimeout('opts.intervalMs', opts.intervalMs, 200, { min: 1, max: 60_000 });
     const signal = argOptSignal('opts.signal', opts.signal);
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.state();
-      if (s.state === state) return;
-      if (Date.now() >= deadline)
-        throw new VirtkitError('TIMEOUT', `'${this.name}' did not reach state '${state}' in time (it is '${s.state}')`);
-      await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())), signal);
+    // Subscribed before the first read, so a change between a read and the wait is not missed.
+    const events = this.#core.domains.enabled; // lifecycle events flow on this connection
+    const woken = { pending: false, wake: undefined as (() => void) | undefined };
+    const off = events
+      ? domainWaiters(this.#core).subscribe(this.uuid, () => {
+          woken.pending = true;
+          woken.wake?.();
+        })
+      : undefined;
+    try {
+      for (;;) {
+        woken.pending = false;
+        const s = await this.state();
+        if (s.state === state) return;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new VirtkitError('TIMEOUT', `'${this.name}' did not reach state '${state}' in time (it is '${s.state}')`);
+        if (woken.pending) continue;
+        if (!off) {
+          await sleep(Math.min(intervalMs, Math.max(1, left)), signal);
+          continue;
+        }
+        await new Promise<void>((resolve, reject) => {
+          const settle = (e?: Error) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            woken.wake = undefined;
+            if (e) reject(e);
+            else resolve();
+          };
+          const onAbort = () => settle(abortError(signal!));
+          const timer = setTimeout(() => settle(), left);
+          woken.wake = () => settle();
+          if (signal?.aborted) return onAbort();
+          signal?.addEventListener('abort', onAbort, { once: true });
+        });
+      }
+    } finally {
+      off?.();
     }
   }
 
@@ -226,11 +271,10 @@ export class Domain {
     argOptions('opts', opts);
     for (const k of ['nvram', 'managedSave', 'snapshotsMetadata', 'tpm'] as const) argOptBool(`opts.${k}`, opts[k]);
     const xml = await this.xml({ inactive: true });
-    const doc = new DOMParser().parseFromString(xml, 'text/xml');
-    const has = (tag: string) => doc.getElementsByTagName(tag).length > 0;
+    const def = new DomainXml(xml);
     let flags = 0;
-    if (has('nvram')) flags |= opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM;
-    if (has('tpm')) flags |= opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM;
+    if (def.os.nvram) flags |= opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM;
+    if (def.tpms.length > 0) flags |= opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM;
     if (opts.managedSave !== false && (await this.hasManagedSaveImage().catch(() => false))) flags |= C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
     if (opts.snapshotsMetadata !== false && (await this.snapshots().catch(() => [])).length > 0)
       flags |= C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
@@ -287,7 +331,7 @@ export class Domain {
   async setMetadata(ns: string, prefix: string, xml: string | null): Promise<void> {
     argString('ns', ns, { nonEmpty: true });
     argString('prefix', prefix);
-    if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) throw invalid(`metadata prefix '${prefix}' is not an XML name`, { argument: 'prefix' });
+    if (!isXmlPrefix(prefix)) throw invalid(`metadata prefix '${prefix}' is not an XML name`, { argument: 'prefix' });
     argNullableString('xml', xml);
     const live = await this.isActive();
     const flags = C.VIR_DOMAIN_AFFECT_CONFIG | (live ? C.VIR_DOMAIN_AFFECT_LIVE : 0);
@@ -326,20 +370,8 @@ export class Domain {
       argOptString('spec.description', spec.description);
       argOptBool('spec.diskOnly', spec.diskOnly);
       argOptBool('spec.atomic', spec.atomic);
-      const doc = new DOMParser().parseFromString('<domainsnapshot/>', 'text/xml');
-      const root = doc.documentElement!;
-      if (spec.name !== undefined) {
-        checkName('snapshot', spec.name, 'spec.name');
-        const n = doc.createElement('name');
-        n.appendChild(doc.createTextNode(spec.name));
-        root.appendChild(n);
-      }
-      if (spec.description !== undefined) {
-        const d = doc.createElement('description');
-        d.appendChild(doc.createTextNode(spec.description));
-        root.appendChild(d);
-      }
-      xml = root.toString();
+      if (spec.name !== undefined) checkName('snapshot', spec.name, 'spec.name');
+      xml = snapshotXml({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(spec.description !== undefined ? { description: spec.description } : {}) });
       flags = (spec.diskOnly ? C.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY : 0) | (spec.atomic ? C.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC : 0);
     }
     return this.#core.call(() => this.#n.snapshotCreateXML(xml, flags));
@@ -382,6 +414,57 @@ export class Domain {
     argOptions('opts', opts);
     argOptBool('opts.children', opts.children);
     await this.#core.call(() => this.#n.snapshotDelete(name, opts.children ? C.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0));
+  }
+
+  /**
+   * A Duplex on the running domain's console (serial or virtio): read what the guest prints,
+   * write what it should read. Resolves once the console is open; it ends when the domain stops.
+   * @throws VirtkitError `DOMAIN_NOT_RUNNING` when the domain is shut off; VirtError when the
+   * console is busy (another session, without `force`) or the device is not a pty.
+   */
+  console(opts?: ConsoleOptions): Promise<DomainConsole> {
+    return openConsole(this.#core, this.#n, this.name, opts);
+  }
+  /**
+   * A screenshot of the running domain's display: a PNG by default (QEMU's PPM converted), or
+   * the daemon's PPM with `format: 'ppm'`.
+   * @throws VirtkitError `DOMAIN_NOT_RUNNING` when the domain is shut off; VirtError when it has no display.
+   */
+  screenshot(opts?: ScreenshotOptions): Promise<Screenshot> {
+    return takeScreenshot(this.#core, this.#n, this.name, opts);
+  }
+
+  /**
+   * The domain's interfaces and their addresses (virDomainInterfaceAddresses): `'lease'` (default)
+   * from its libvirt network's DHCP leases, `'agent'` from qemu-guest-agent, `'arp'` from the host's ARP table.
+   * @throws VirtError when the domain is not running or the source is unavailable (e.g. no agent).
+   */
+  interfaceAddresses(opts?: { source?: addr.AddressSource }): Promise<addr.DomainInterfaceAddresses[]> {
+    return addr.interfaceAddresses(this.#core, this.#n, opts);
+  }
+  /**
+   * The domain's addresses, one entry each, loopback and IPv6 link-local left out. `'any'`
+   * (default): the first of lease, agent, arp that has any; a source that is unavailable counts as empty.
+   */
+  addresses(opts?: { source?: addr.AddressSource | 'any' }): Promise<addr.DomainAddress[]> {
+    return addr.addresses(this.#core, this.#n, opts);
+  }
+  /**
+   * Resolves with the first address that shows (optionally of one MAC or family), polling with
+   * backoff (250 ms doubling to 4 s).
+   * @throws VirtkitError `TIMEOUT` at the deadline, `ABORTED` on the signal, `DOMAIN_NOT_RUNNING` when the domain is (or becomes) shut off.
+   */
+  waitForAddress(opts?: addr.WaitForAddressOptions): Promise<addr.DomainAddress> {
+    return addr.waitForAddress(this.#core, this.#n, this.name, opts);
+  }
+  /**
+   * Resolves once a TCP connection to `port` succeeds, from this process (`host` default: the
+   * domain's first address, found within the same deadline). A guest in another network
+   * namespace is reachable only when the caller runs in that namespace.
+   * @throws VirtkitError `TIMEOUT`, `ABORTED`, `INVALID_ARGUMENT`.
+   */
+  waitForPort(port: number, opts?: addr.WaitForPortOptions): Promise<{ host: string; port: number }> {
+    return addr.waitForPort(this.#core, this.#n, this.name, port, opts);
   }
 
   /** Releases the native handle now instead of at garbage collection. Idempotent. */

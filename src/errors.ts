@@ -1,6 +1,22 @@
 // The three error types of virtkit, and the conversion of native rejections into them.
 import { errorCodes, errorDomains } from './generated/libvirt-tables.js';
 
+// One class identity across the ESM and CommonJS builds (and two copies of virtkit in one
+// process): every error carries a brand under a registered symbol, and `instanceof` on the
+// three classes (so isVirtError too) honours it, whichever build made the error.
+const BRAND = Symbol.for('virtkit.error');
+type ErrorKind = 'VirtkitError' | 'VirtError' | 'GuestfsError';
+
+function brand(e: Error, kind: ErrorKind): void {
+  Object.defineProperty(e, BRAND, { value: kind, enumerable: false });
+}
+
+/** `v instanceof cls`, where `cls` (the class itself, not a subclass) also accepts a branded error of another build. */
+function isInstance(cls: abstract new (...args: never[]) => unknown, base: unknown, kind: ErrorKind, v: unknown): boolean {
+  if (cls === base && typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === kind) return true;
+  return Function.prototype[Symbol.hasInstance].call(cls, v);
+}
+
 /** Stable codes for virtkit's own refusals. */
 export type VirtkitErrorCode =
   | 'INVALID_ARGUMENT'
@@ -36,6 +52,10 @@ export type VirtkitErrorCode =
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
 export class VirtkitError extends Error {
+  /** True also for a VirtkitError of virtkit's other build (CommonJS / ESM). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return isInstance(this, VirtkitError, 'VirtkitError', v);
+  }
   /** Always 'VirtkitError'. */
   override name = 'VirtkitError';
   /** Stable code of the refusal, e.g. 'INVALID_ARGUMENT' or 'TEMPLATE_IN_USE'. */
@@ -44,6 +64,7 @@ export class VirtkitError extends Error {
   readonly details?: Record<string, unknown>;
   constructor(code: VirtkitErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    brand(this, 'VirtkitError');
     this.code = code;
     if (options?.details) this.details = options.details;
   }
@@ -51,6 +72,10 @@ export class VirtkitError extends Error {
 
 /** An error reported by libvirt, with its code and domain as libvirt names them. */
 export class VirtError extends Error {
+  /** True also for a VirtError of virtkit's other build (CommonJS / ESM). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return isInstance(this, VirtError, 'VirtError', v);
+  }
   /** Always 'VirtError'. */
   override name = 'VirtError';
   /** e.g. 'VIR_ERR_NO_DOMAIN' */
@@ -65,6 +90,7 @@ export class VirtError extends Error {
   readonly level: number;
   constructor(message: string, number: number, domainNumber: number, level = 2) {
     super(message);
+    brand(this, 'VirtError');
     this.number = number;
     this.code = errorCodes[number] ?? `VIR_ERR_${number}`;
     this.domainNumber = domainNumber;
@@ -75,12 +101,17 @@ export class VirtError extends Error {
 
 /** An error reported by libguestfs, with errno when it set one. */
 export class GuestfsError extends Error {
+  /** True also for a GuestfsError of virtkit's other build (CommonJS / ESM). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return isInstance(this, GuestfsError, 'GuestfsError', v);
+  }
   /** Always 'GuestfsError'. */
   override name = 'GuestfsError';
   /** The errno libguestfs reported (e.g. 2 for ENOENT), or 0 when it set none. */
   readonly errno: number;
   constructor(message: string, errno: number) {
     super(message);
+    brand(this, 'GuestfsError');
     this.errno = errno;
   }
 }

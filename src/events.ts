@@ -65,8 +65,21 @@ export interface PoolLifecycleEvent { type: 'pool-lifecycle'; pool: string; uuid
  */
 export interface CloseEvent { type: 'close'; reason: 'error' | 'eof' | 'keepalive' | 'client' | string }
 
-/** Every event a {@link Connection} emits, told apart by `type` (also the name of the event emitted). */
+/**
+ * Every event a {@link Connection} emits, told apart by `type` (also the name of the event emitted).
+ * A new kind of event is one more member here (and its case in decodeEvent): the typed
+ * `on`/`once` of Connection follow from this union.
+ */
 export type VirtEvent = DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent | PoolLifecycleEvent | CloseEvent;
+
+/** The event name of each kind of event (its `type`). */
+export type VirtEventName = VirtEvent['type'];
+
+/**
+ * What a {@link Connection} emits: each event under its `type`, and every one of them again
+ * under 'event'. Listener arguments, by event name (the shape EventEmitter<T> takes).
+ */
+export type ConnectionEvents = { [E in VirtEvent as E['type']]: [event: E] } & { event: [event: VirtEvent] };
 
 const detailTables = [
   eventDefinedDetails, eventUndefinedDetails, eventStartedDetails, eventSuspendedDetails, eventResumedDetails,

@@ -1,10 +1,16 @@
 // Public surface: re-exports only.
-export { Connection, versionString, type OpenOptions, type DomainFilter } from './connection.js';
+export { Connection, versionString, type OpenOptions, type DomainFilter, type NodeInfo } from './connection.js';
 export { Domain, VIRTKIT_NS, type DomainState, type DomainInfo, type UndefineOptions } from './domain.js';
 export { StoragePool, Volume, type CreateVolumeOptions, type CopyOptions, type CopyProgress, type ChainLayer, type ImportVolumeOptions, type PoolInfo, type VolumeFormat } from './storage.js';
 export type { TransferOptions, TransferProgress, TransferResult } from './stream.js';
+export type { AddressSource, DomainAddress, DomainInterfaceAddresses, WaitForAddressOptions, WaitForPortOptions } from './addresses.js';
+export { Network, type NetworkLease, type NetworkInfo, type Reservation, type ReserveOptions } from './network.js';
+export { networkXml, NetworkXml, type NetworkSpec, type NetworkMode, type NetworkIpSpec, type NetworkHost } from './xml/network.js';
+export { DomainConsole, type ConsoleOptions } from './console.js';
+export type { Screenshot, ScreenshotOptions } from './screenshot.js';
 export { VirtkitError, VirtError, GuestfsError, isVirtError, type VirtkitErrorCode } from './errors.js';
 export { withCallOptions, type CallOptions } from './core.js';
+export { isHostname, isUserName, isImageFormat, normalizeUuid } from './validate.js';
 export type { VirtEvent, DomainLifecycleEvent, DomainRebootEvent, DomainIOErrorEvent, DomainBlockJobEvent, PoolLifecycleEvent, CloseEvent } from './events.js';
 export type { HostCapabilities, DomainCapabilities, GuestCapability } from './capabilities.js';
 // XML layer (src/xml): typed models of domain, volume and pool XML, the clone transform, identity encoding.
@@ -46,6 +52,6 @@ export { FIRSTBOOT_SCRIPT, SYSTEMD_UNIT } from './firstboot/index.js';
 
 // Templates.
 export { Template, flattenClone, removeClone, type RecoverReport } from './template/index.js';
-export type { ImportTemplateOptions, ImportDomainSpec, ReplicateOptions, ReplicateProgress } from './template/index.js';
 export { Fleet, type FleetDeployOptions, type FleetProgress, type FleetClone, type HostLoad } from './fleet.js';
+export type { ImportTemplateOptions, ImportDomainSpec, ReplicateOptions, ReplicateProgress } from './template/index.js';
 export type { CreateTemplateOptions, ConvertOptions, DeployOptions, DeployManyOptions, Identity, TemplateProgress, TemplateSealOptions } from './template/index.js';

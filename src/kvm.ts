@@ -3,9 +3,20 @@
 // kernel runs (a BIOS alone may still spin happily, so the probe boots a real kernel).
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import type { Connection } from './connection.js';
-import { sleep } from './core.js';
+import type { Domain } from './domain.js';
+import type { HostCapabilities } from './capabilities.js';
+import { DomainXml } from './xml/domain.js';
+import { setText } from './xml/doc.js';
+import { sleep } from './util/abort.js';
+
+/** What the probe needs of a connection (Connection satisfies it; named here so kvm.ts needs nothing of connection.ts). */
+export interface ProbeHost {
+  readonly uri: string;
+  /** True for a daemon on this machine, whose /boot the probe may boot from. */
+  readonly core: { readonly isLocal: boolean };
+  capabilities(): Promise<Pick<HostCapabilities, 'accelerators'>>;
+  defineDomain(xml: string): Promise<Domain>;
+}
 
 const cache = new Map<string, Promise<boolean>>();
 
@@ -24,29 +35,21 @@ function hostKernel(): string | undefined {
  * two ("unable to mount root"), and panic=-1 + on_reboot=destroy turns that into a shut-off domain.
  */
 export function probeXml(kernel: string, type = 'kvm'): string {
-  const doc = new DOMParser().parseFromString('<domain/>', 'text/xml');
-  const root = doc.documentElement!;
-  root.setAttribute('type', type === 'kvm' ? 'kvm' : 'qemu');
-  const add = (parent: typeof root, tag: string, text?: string, attrs: Record<string, string> = {}) => {
-    const el = doc.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    if (text !== undefined) el.appendChild(doc.createTextNode(text));
-    parent.appendChild(el);
-    return el;
-  };
-  add(root, 'name', `virtkit-kvm-probe-${randomUUID().slice(0, 8)}`);
-  add(root, 'memory', '131072', { unit: 'KiB' });
-  add(root, 'vcpu', '1');
-  const os = add(root, 'os');
-  add(os, 'type', 'hvm');
-  add(os, 'kernel', kernel);
-  add(os, 'cmdline', 'panic=-1 root=/dev/virtkit-none console=ttyS0 quiet');
-  add(root, 'on_reboot', 'destroy');
-  add(root, 'devices');
-  return new XMLSerializer().serializeToString(doc);
+  const dom = new DomainXml('<domain/>');
+  dom.type = type === 'kvm' ? 'kvm' : 'qemu';
+  dom.name = `virtkit-kvm-probe-${randomUUID().slice(0, 8)}`;
+  dom.memoryKiB = 131072;
+  dom.vcpus = 1;
+  const os = dom.os;
+  os.type = 'hvm';
+  os.kernel = kernel;
+  os.cmdline = 'panic=-1 root=/dev/virtkit-none console=ttyS0 quiet';
+  setText(dom.ensure('on_reboot'), 'destroy');
+  dom.ensure('devices');
+  return dom.toString();
 }
 
-export function probeKvm(conn: Connection, timeoutMs = 12_000): Promise<boolean> {
+export function probeKvm(conn: ProbeHost, timeoutMs = 12_000): Promise<boolean> {
   const key = conn.uri;
   let p = cache.get(key);
   if (!p) {
@@ -56,7 +59,7 @@ export function probeKvm(conn: Connection, timeoutMs = 12_000): Promise<boolean>
   return p;
 }
 
-async function run(conn: Connection, timeoutMs: number): Promise<boolean> {
+async function run(conn: ProbeHost, timeoutMs: number): Promise<boolean> {
   const forced = process.env.VIRTKIT_ACCEL;
   if (forced === 'tcg') return false;
   const caps = await conn.capabilities().catch(() => undefined);

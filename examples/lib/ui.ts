@@ -3,6 +3,8 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 export interface Step {
   update(detail: string): void;
+  /** Prints a line above the spinner (or as is, without a terminal). */
+  log(line: string): void;
   done(detail?: string): number;
   fail(err: unknown): void;
 }
@@ -19,6 +21,12 @@ export function step(title: string): Step {
   return {
     update(d) {
       detail = d;
+    },
+    log(line) {
+      if (tty) {
+        process.stdout.write(`\r\x1b[2K${line}\n`);
+        draw();
+      } else console.log(line);
     },
     done(d) {
       clearInterval(timer);

@@ -47,7 +47,7 @@ export function templateProgress(p: TemplateProgress): { label: string; fraction
       return { label: `${p.name}: copying ${p.disk ?? 'disk'}${of}`, ...(p.total ? { fraction: (p.bytes ?? 0) / p.total } : {}) };
     }
     case 'seal':
-      return { label: `${p.name}: sealing${p.operation ? `: ${p.operation}` : ''}` };
+      return { label: `${p.name}: sealing${p.operation ? `: ${p.operation}` : ''}`, ...(p.steps?.total ? { fraction: p.steps.done / p.steps.total } : {}) };
     case 'overlay':
       return { label: `${p.name}: creating overlay for ${p.disk ?? 'disk'}` };
     default:

@@ -1,18 +1,23 @@
-// Installs the first-boot machinery into a mounted guest, through the seal engine's Effects.
+// Installs the first-boot machinery into a mounted guest. It depends on nothing of the seal
+// engine: sealing hands it a FirstbootTarget (its read-only guest view and its Effects, which
+// record every path and write nothing in a dry run).
 import { VirtkitError } from '../errors.js';
-import type { SealGuest } from '../seal/guest-api.js';
-import type { OperationContext } from '../seal/operations/types.js';
-import { lines, readText } from '../seal/operations/helpers.js';
+import { lines } from '../util/text.js';
 import {
   FIRSTBOOT_COMMANDS_DIR,
+  FIRSTBOOT_DIR,
   FIRSTBOOT_DONE_PATH,
   FIRSTBOOT_ETC_COMMANDS_DIR,
   FIRSTBOOT_ETC_DIR,
   FIRSTBOOT_ETC_SCRIPT_PATH,
-  FIRSTBOOT_SCRIPT,
   FIRSTBOOT_SCRIPT_PATH,
-} from './script.js';
-import { INIT_SCRIPT_PATH, SYSTEMD_UNIT_PATH, SYSTEMD_WANTS_LINK, firstbootCommandLine, initScript, openrcScript, systemdUnit } from './units.js';
+  FIRSTBOOT_STATE_DIR,
+  INIT_SCRIPT_PATH,
+  SYSTEMD_UNIT_PATH,
+  SYSTEMD_WANTS_LINK,
+} from './paths.js';
+import { FIRSTBOOT_SCRIPT } from './script.js';
+import { firstbootCommandLine, initScript, openrcScript, systemdUnit } from './units.js';
 
 /** How the first-boot script gets started in the guest. */
 export type FirstbootHookKind = 'systemd' | 'openrc' | 'sysvinit' | 'busybox-rcS' | 'rc.local' | 'inittab';
@@ -33,7 +38,41 @@ interface Plan {
   busybox?: boolean;
 }
 
-const first = async (g: SealGuest, paths: readonly string[], test: 'exists' | 'isDir' | 'isFile' = 'exists') => {
+type Awaitable<T> = T | Promise<T>;
+
+/** What installing reads of the mounted guest (sealing's SealGuest, a Guest session). */
+export interface FirstbootGuest {
+  exists(path: string): Awaitable<boolean>;
+  isDir(path: string): Awaitable<boolean>;
+  isFile(path: string): Awaitable<boolean>;
+  isSymlink(path: string): Awaitable<boolean>;
+  readlink(path: string): Awaitable<string>;
+  readFile(path: string): Awaitable<Buffer>;
+}
+
+/** How installing writes (sealing's Effects). */
+export interface FirstbootWriter {
+  present(path: string): Promise<boolean>;
+  glob(pattern: string): Promise<string[]>;
+  mkdir(path: string, opts?: { mode?: number; uid?: number; gid?: number }): Promise<unknown>;
+  write(path: string, data: string | Buffer, opts?: { mode?: number; uid?: number; gid?: number }): Promise<unknown>;
+  symlink(target: string, link: string): Promise<unknown>;
+  removeFile(path: string): Promise<unknown>;
+  removeTree(path: string): Promise<unknown>;
+}
+
+/** The root to install into: read through `g`, written through `fx`. */
+export interface FirstbootTarget {
+  g: FirstbootGuest;
+  fx: FirstbootWriter;
+  root: { root: string; mountpoints: ReadonlyArray<{ mountpoint: string }> };
+}
+
+async function readText(g: FirstbootGuest, path: string): Promise<string | undefined> {
+  return (await g.isFile(path)) ? (await g.readFile(path)).toString('utf8') : undefined;
+}
+
+const first = async (g: FirstbootGuest, paths: readonly string[], test: 'exists' | 'isDir' | 'isFile' = 'exists') => {
   for (const p of paths) if (await g[test](p)) return p;
   return undefined;
 };
@@ -42,7 +81,7 @@ const first = async (g: SealGuest, paths: readonly string[], test: 'exists' | 'i
  * Which init the guest boots with, and so how first boot is started; undefined when none that
  * virtkit supports is found. Read-only; the root's filesystems must be mounted.
  */
-async function planHook(g: SealGuest): Promise<Plan | undefined> {
+async function planHook(g: FirstbootGuest): Promise<Plan | undefined> {
   if (await first(g, ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'])) return { kind: 'systemd', where: [] };
   const openrc = await first(g, ['/sbin/openrc-run', '/usr/sbin/openrc-run', '/usr/bin/openrc-run', '/bin/openrc-run']);
   if (openrc && (await g.isDir('/etc/runlevels'))) return { kind: 'openrc', where: [openrc] };
@@ -59,7 +98,7 @@ async function planHook(g: SealGuest): Promise<Plan | undefined> {
 }
 
 /** What the guest has that looks like an init, for the refusal's message. */
-async function initClues(g: SealGuest): Promise<string[]> {
+async function initClues(g: FirstbootGuest): Promise<string[]> {
   const clues: string[] = [];
   for (const p of ['/sbin/init', '/usr/sbin/init', '/bin/init', '/init', '/etc/inittab', '/etc/init.d', '/etc/runlevels', '/etc/runit', '/etc/s6', '/etc/rc.conf', '/bin/busybox']) {
     const link = await g.isSymlink(p);
@@ -82,14 +121,14 @@ export function separateUsr(mountpoints: ReadonlyArray<{ mountpoint: string }>):
  *   (systemd, OpenRC, SysV rc dirs, busybox rcS, rc.local, inittab). Without a hook, clones would
  *   boot with no SSH host keys and no machine-id: seal with `installFirstboot: false` to accept that.
  */
-export async function checkFirstbootHook(g: SealGuest, root: string): Promise<FirstbootHookKind> {
+export async function checkFirstbootHook(g: FirstbootGuest, root: string): Promise<FirstbootHookKind> {
   const plan = await planHook(g);
   if (plan) return plan.kind;
   const clues = await initClues(g);
   throw new VirtkitError(
     'NO_FIRSTBOOT_HOOK',
     `seal: no init system virtkit can hook found on ${root} (looked for systemd, OpenRC, SysV rc dirs, busybox rcS, rc.local, inittab; found: ${clues.join(', ') || 'nothing'}). ` +
-      'Without a first-boot hook clones would keep an empty machine-id and no SSH host keys; pass installFirstboot: false to seal anyway and start /usr/lib/virtkit/firstboot.sh yourself.',
+      `Without a first-boot hook clones would keep an empty machine-id and no SSH host keys; pass installFirstboot: false to seal anyway and start ${FIRSTBOOT_SCRIPT_PATH} yourself.`,
     { details: { root, found: clues } },
   );
 }
@@ -99,7 +138,7 @@ export async function checkFirstbootHook(g: SealGuest, root: string): Promise<Fi
  * ways on one guest: systemd's SysV generator would start an init script too. On a guest whose
  * /usr is a separate filesystem, everything goes under /etc/virtkit instead of /usr/lib/virtkit.
  */
-export async function installFirstboot(ctx: OperationContext, commands: readonly string[]): Promise<FirstbootHook> {
+export async function installFirstboot(ctx: FirstbootTarget, commands: readonly string[]): Promise<FirstbootHook> {
   const { fx, g } = ctx;
   const plan = await planHook(g);
   if (!plan) {
@@ -109,7 +148,7 @@ export async function installFirstboot(ctx: OperationContext, commands: readonly
   const onEtc = separateUsr(ctx.root.mountpoints);
   const script = onEtc ? FIRSTBOOT_ETC_SCRIPT_PATH : FIRSTBOOT_SCRIPT_PATH;
   const cmdDir = onEtc ? FIRSTBOOT_ETC_COMMANDS_DIR : FIRSTBOOT_COMMANDS_DIR;
-  await fx.mkdir(onEtc ? FIRSTBOOT_ETC_DIR : '/usr/lib/virtkit', { mode: 0o755 });
+  await fx.mkdir(onEtc ? FIRSTBOOT_ETC_DIR : FIRSTBOOT_DIR, { mode: 0o755 });
   await fx.write(script, FIRSTBOOT_SCRIPT, { mode: 0o755, uid: 0, gid: 0 });
   // The latest seal's commands replace earlier ones; a resealed clone runs first boot again.
   if (await fx.present(cmdDir)) await fx.removeTree(cmdDir);
@@ -119,7 +158,7 @@ export async function installFirstboot(ctx: OperationContext, commands: readonly
       await fx.write(`${cmdDir}/${String(i + 1).padStart(4, '0')}.sh`, `#!/bin/sh\n${cmd}\n`, { mode: 0o700 });
     }
   }
-  for (const p of await fx.glob('/var/lib/virtkit/ran.*')) await fx.removeFile(p);
+  for (const p of await fx.glob(`${FIRSTBOOT_STATE_DIR}/ran.*`)) await fx.removeFile(p);
   await fx.removeFile(FIRSTBOOT_DONE_PATH);
 
   const kind = plan!.kind;
@@ -152,7 +191,7 @@ export async function installFirstboot(ctx: OperationContext, commands: readonly
     case 'rc.local':
     case 'inittab': {
       const file = plan!.where[0]!;
-      const text = (await readText(ctx, file)) ?? '';
+      const text = (await readText(g, file)) ?? '';
       // The script exits at once once it has run (its marker file), so the line can stay.
       const line = kind === 'rc.local' ? firstbootCommandLine(script) : `${plan!.busybox ? '' : 'vkfb'}::sysinit:${script}`;
       const kept = lines(text).filter((l) => !l.includes(script));

@@ -1,10 +1,7 @@
 // How the first-boot script gets started: a systemd unit, or a SysV/busybox init script.
-import { FIRSTBOOT_DONE_PATH, FIRSTBOOT_SCRIPT_PATH } from './script.js';
+import { FIRSTBOOT_DONE_PATH, FIRSTBOOT_SCRIPT_PATH } from './paths.js';
 
-export const SYSTEMD_UNIT_NAME = 'virtkit-firstboot.service';
-export const SYSTEMD_UNIT_PATH = `/etc/systemd/system/${SYSTEMD_UNIT_NAME}`;
-export const SYSTEMD_WANTS_LINK = `/etc/systemd/system/multi-user.target.wants/${SYSTEMD_UNIT_NAME}`;
-export const INIT_SCRIPT_PATH = '/etc/init.d/virtkit-firstboot';
+export { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, SYSTEMD_WANTS_LINK, INIT_SCRIPT_PATH } from './paths.js';
 
 /**
  * Runs early (no default dependencies: only local filesystems needed) and before anything that

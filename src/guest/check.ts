@@ -1,10 +1,10 @@
 // The boundary check of every libguestfs call: each argument against the C type of its parameter
-// (src/generated/guestfs-signatures.ts, generated from guestfs.h), before anything is queued.
+// (src/generated/guestfs-calls.ts, generated from guestfs.h), before anything is queued.
 // A NUL in a path would make libguestfs act on a shorter path ('/dir\0/../..' is '/dir'); an int
 // out of range would wrap (2**32 -> 0); NaN would become 0.
 import { invalid, VirtkitError } from '../errors.js';
 import { INT32, argInt, argInt64, argString, argStrings } from '../args.js';
-import { guestfsSignatures, type GuestfsParam } from '../generated/guestfs-signatures.js';
+import { guestfsSignatures, type GuestfsParam } from '../generated/guestfs-calls.js';
 
 function checkValue(p: GuestfsParam, v: unknown, names: Readonly<Record<string, string>>): void {
   const name = names[p.name] ?? p.name;
@@ -20,6 +20,7 @@ function checkValue(p: GuestfsParam, v: unknown, names: Readonly<Record<string, 
       else if (!Buffer.isBuffer(v)) throw invalid(`${name} must be a string or a Buffer`, { argument: name });
       return;
     case 'int':
+    case 'bool':
       if (typeof v !== 'boolean') argInt(name, v, INT32);
       return;
     case 'int64':
@@ -39,6 +40,7 @@ function checkValue(p: GuestfsParam, v: unknown, names: Readonly<Record<string, 
         if (type === undefined) throw invalid(`unknown option ${field} (known: ${Object.keys(fields).join(', ') || 'none'})`, { argument: field });
         if (type === 'string') argString(field, value);
         else if (type === 'int64') argInt64(field, value);
+        else if (type === 'strings') argStrings(field, value);
         else if (typeof value !== 'boolean') argInt(field, value, INT32);
       }
       return;

@@ -5,6 +5,7 @@
 // an enum check it here first, under their own names.
 import { argBool, argBytes, argEnum, argOptBool, argOptEnum, argOptions, argString } from '../args.js';
 import { checkGuestfsArgs } from './check.js';
+import type { GuestfsStatns } from '../generated/guestfs-calls.js';
 
 /** lstat/stat result (libguestfs statns). Times are seconds + nanoseconds since the epoch. */
 export interface GuestStat {
@@ -94,6 +95,28 @@ export interface MkfsOptions {
   inode?: number;
   /** UFS sector size, in bytes. */
   sectorsize?: number;
+}
+
+/** A statns struct (C field names) in the shape of {@link GuestStat}. */
+export function legacyStat(s: GuestfsStatns): GuestStat {
+  return {
+    dev: s.st_dev,
+    ino: s.st_ino,
+    mode: s.st_mode,
+    nlink: s.st_nlink,
+    uid: s.st_uid,
+    gid: s.st_gid,
+    rdev: s.st_rdev,
+    size: s.st_size,
+    blksize: s.st_blksize,
+    blocks: s.st_blocks,
+    atimeSec: s.st_atime_sec,
+    atimeNsec: s.st_atime_nsec,
+    mtimeSec: s.st_mtime_sec,
+    mtimeNsec: s.st_mtime_nsec,
+    ctimeSec: s.st_ctime_sec,
+    ctimeNsec: s.st_ctime_nsec,
+  };
 }
 
 type Data = string | Uint8Array;
@@ -278,14 +301,14 @@ export abstract class GuestFiles {
    * @throws GuestfsError when the path does not exist.
    */
   async stat(path: string) {
-    return this.invoke('statns', path) as Promise<GuestStat>;
+    return legacyStat((await this.invoke('statns', path)) as GuestfsStatns);
   }
   /**
    * lstat(2) of `path`: a symlink's own status.
    * @throws GuestfsError when the path does not exist.
    */
   async lstat(path: string) {
-    return this.invoke('lstatns', path) as Promise<GuestStat>;
+    return legacyStat((await this.invoke('lstatns', path)) as GuestfsStatns);
   }
   /** True when `path` is a regular file (false when missing). Symlinks are not followed unless `followSymlinks` is true. */
   async isFile(path: string, o: { followSymlinks?: boolean } = {}) {

@@ -15,9 +15,10 @@ import {
   type GuestProgress,
   type NormalizedOpenOptions,
 } from './options.js';
-import { GuestFiles } from './files.js';
+import { GuestFiles, legacyStat } from './files.js';
 import { checkGuestfsArgs } from './check.js';
 import { argOptBool, argOptions, argString } from '../args.js';
+import { guestfsCallInfo, type GuestfsCalls, type GuestfsReturnType, type GuestfsStatns } from '../generated/guestfs-calls.js';
 
 /** Lifecycle of a {@link Guest}: 'config' (handle made, not launched), 'launching', 'launched', 'closed'. */
 export type GuestState = 'config' | 'launching' | 'launched' | 'closed';
@@ -39,11 +40,45 @@ const LOG_KINDS: Array<[number, GuestLogKind]> = [
 ];
 
 /**
+ * Names written by hand on Guest and GuestFiles (Node's argument order, defaults, option names
+ * of their own): these win over the generated method of the same name, whose libguestfs form
+ * stays reachable through {@link Guest.call}.
+ */
+type HandWritten = keyof GuestFiles | 'launch' | 'shutdown';
+
+/** How a generated method turns the native result into its typed one. */
+const RESULT: Partial<Record<GuestfsReturnType, (v: unknown) => unknown>> = {
+  void: () => undefined,
+  bool: (v) => v !== 0,
+};
+
+/** Calls whose struct {@link Guest.call} returns in the older camelCase shape ({@link GuestStat}). */
+const LEGACY_STAT = new Set(['statns', 'lstatns', 'lstatnslist']);
+
+// Every generated libguestfs call (src/generated/guestfs-calls.ts) is a method of Guest, installed
+// on the prototype by the static block below and dispatched through invoke().
+export interface Guest extends Omit<GuestfsCalls, HandWritten> {}
+
+/**
  * A libguestfs session: drives added to one appliance (a small VM), and typed calls into it.
  * Calls on one Guest run one at a time in the order made; different Guests run in parallel. Open with {@link Guest.open}, end with {@link Guest.close} or `await using`.
  * Every call rejects with VirtkitError `CLOSED` after close (`ABORTED` after the signal aborted) and with GuestfsError when libguestfs fails.
  */
 export class Guest extends GuestFiles {
+  static {
+    for (const [name, info] of Object.entries(guestfsCallInfo)) {
+      if (info.method in Guest.prototype) continue; // written by hand (see HandWritten)
+      const conv = RESULT[info.returns];
+      const method = {
+        [info.method](this: Guest, ...args: unknown[]): Promise<unknown> {
+          const p = this.invoke(name, ...args);
+          return conv ? p.then(conv) : p;
+        },
+      }[info.method]!;
+      Object.defineProperty(Guest.prototype, info.method, { value: method, writable: true, configurable: true, enumerable: false });
+    }
+  }
+
   readonly #opts: NormalizedOpenOptions;
   readonly #onProgress: ((p: GuestProgress) => void) | undefined;
   readonly #onLog: ((line: string, kind: GuestLogKind) => void) | undefined;
@@ -293,11 +328,18 @@ export class Guest extends GuestFiles {
     });
   }
 
-  /** Escape hatch: any call of the native table by its libguestfs name and argument order. */
+  /**
+   * Escape hatch: any call of the native table by its libguestfs name and argument order; the
+   * result as the native layer gives it (booleans and void as numbers). statns, lstatns and
+   * lstatnslist keep the older camelCase shape here ({@link GuestStat}); their typed methods
+   * return the C field names.
+   */
   async call(name: string, ...args: unknown[]): Promise<unknown> {
     argString('name', name, { nonEmpty: true });
     if (!guestfsCallNames().has(name)) throw invalid(`unknown libguestfs call '${name}'`, { argument: 'name', name });
-    return this.invoke(name, ...args);
+    const r = await this.invoke(name, ...args);
+    if (!LEGACY_STAT.has(name)) return r;
+    return Array.isArray(r) ? r.map((s: GuestfsStatns) => legacyStat(s)) : legacyStat(r as GuestfsStatns);
   }
 
   /** Finds operating systems; [] when none. */

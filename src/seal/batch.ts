@@ -10,8 +10,9 @@ import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { checkAborted, checkRoots, mergeRecords, noOsFound, sealRoots } from './run.js';
-import type { SealOptions, SealReport } from './types.js';
-import { inspectRoots, jobDisks, seal, validateSealOptions } from './seal.js';
+import type { SealReport } from './types.js';
+import { validateSealOptions, type SealOptions } from './options.js';
+import { inspectRoots, jobDisks, seal } from './seal.js';
 import { probeCache } from './fast-inspect/probe-cache.js';
 
 /** Options of sealMany(). */

@@ -2,14 +2,6 @@
 // can share one appliance without an operation reaching into another guest's disks.
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 
-/** Calls a libguestfs function that the native table may lack; undefined when it is missing or fails. */
-export async function tryCall(g: SealGuest, name: string, ...args: unknown[]): Promise<unknown> {
-  try {
-    return await g.call(name, ...args);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Drive index of a device name. libguestfs names drives /dev/sda, /dev/sdb, … in the order they
@@ -57,7 +49,7 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
   // md RAID arrays (and their partitions) belong to the drives of their members, matched by the
   // array UUID (md_detail's, and blkid's on each linux_raid_member). Done before LVM, whose PVs
   // may sit on an array. Stacked arrays (md over md) are resolved by repeating the pass.
-  const mds = ((await tryCall(g, 'list_md_devices')) as string[] | undefined) ?? [];
+  const mds = (await g.call('list_md_devices')) as string[];
   if (mds.length > 0) {
     const hex = (u: string) => u.toLowerCase().replace(/[^0-9a-f]/g, '');
     const memberUuid = new Map<string, string>();
@@ -69,13 +61,13 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
         // no signature
       }
       if (t !== 'linux_raid_member') return;
-      const u = await tryCall(g, 'vfs_uuid', d);
+      const u = await g.call('vfs_uuid', d);
       if (typeof u === 'string' && u !== '') memberUuid.set(d, hex(u));
     };
     for (const d of [...devices, ...parts]) await uuidOf(d);
     const arrayUuid = new Map<string, string>();
     for (const md of mds) {
-      const detail = (await tryCall(g, 'md_detail', md)) as Record<string, string> | undefined;
+      const detail = (await g.call('md_detail', md)) as Record<string, string> | undefined;
       if (detail?.['uuid']) {
         const u = hex(detail['uuid']);
         arrayUuid.set(md, u);
@@ -104,16 +96,15 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
   const vgs = await g.vgs();
   const pvs = await g.pvs();
   if (vgs.length > 0) {
-    // vgpvuuids/pvuuid may be missing from the native table: then LVM cannot be attributed.
     const pvByUuid = new Map<string, string>();
     for (const pv of pvs) {
-      const u = await tryCall(g, 'pvuuid', pv);
+      const u = await g.call('pvuuid', pv);
       if (typeof u !== 'string') mapped = false;
       else pvByUuid.set(u, pv);
     }
     const lvs = await g.lvs();
     for (const vg of vgs) {
-      const uuids = await tryCall(g, 'vgpvuuids', vg);
+      const uuids = await g.call('vgpvuuids', vg);
       if (!Array.isArray(uuids)) mapped = false;
       const drives = new Set<number>();
       for (const u of (uuids as string[] | undefined) ?? []) for (const i of owner.get(pvByUuid.get(u) ?? '') ?? []) drives.add(i);

@@ -2,9 +2,11 @@
 // shut-off libvirt domain. Everything here runs before any appliance starts.
 import { statSync } from 'node:fs';
 import { backingChain, checkQcow2, imageLocked, probeImageFormat } from '../guest/image.js';
-import { DOMParser } from '@xmldom/xmldom';
+import { DomainXml } from '../xml/domain.js';
+import { ownDisks } from '../xml/clone.js';
 import { VirtkitError, invalid } from '../errors.js';
 import { argString } from '../args.js';
+import { checkImageFormat } from '../validate.js';
 
 /** A disk image to open. */
 export interface DiskSpec {
@@ -57,7 +59,7 @@ export function resolveDisks(disks: ReadonlyArray<string | DiskSpec>): ResolvedD
       throw new VirtkitError('NOT_FOUND', `seal: disk ${spec.path} does not exist`, { cause: e, details: { path: spec.path } });
     }
     if (!st.isFile() && !st.isBlockDevice()) throw invalid(`seal: ${spec.path} is not a file or block device`, { path: spec.path });
-    if (spec.format !== undefined && !/^[a-z0-9_-]+$/.test(spec.format)) throw invalid(`seal: invalid format ${JSON.stringify(spec.format)}`);
+    if (spec.format !== undefined) checkImageFormat(spec.format, 'seal: disks[].format', 'disks[].format');
     // Two drives on one image would be written through two caches: qemu's lock refuses it anyway.
     const id = `${st.dev}:${st.ino}`;
     if (seen.has(id)) throw invalid(`seal: disk ${spec.path} is given twice (also as ${seen.get(id)})`, { argument: 'disks', path: spec.path });
@@ -84,27 +86,22 @@ function domainName(d: DomainLike): string {
 }
 
 /**
- * The disks of a shut-off domain that sealing may write: device='disk', not readonly, not
- * shareable (another VM may use it). CD-ROMs, floppies and LUN passthrough are skipped.
+ * The disks of a shut-off domain that sealing may write: the ones it owns (xml/clone.ts ownDisks,
+ * the rule templates and clones follow too): not read-only, shareable (another VM may use it),
+ * empty, transient over a shared backing image, or LUN passthrough.
  * @throws VirtkitError('DOMAIN_RUNNING') when the domain is active.
  */
 export async function domainDisks(d: DomainLike): Promise<DiskSpec[]> {
   if (await d.isActive()) {
     throw new VirtkitError('DOMAIN_RUNNING', `seal: domain ${domainName(d)} is running; shut it down first (sealing a live disk corrupts it)`);
   }
-  const doc = new DOMParser().parseFromString(await d.xml(), 'text/xml');
   const out: DiskSpec[] = [];
-  const disks = doc.getElementsByTagName('disk');
-  for (let i = 0; i < disks.length; i++) {
-    const disk = disks.item(i)!;
-    if ((disk.getAttribute('device') ?? 'disk') !== 'disk') continue;
-    if (disk.getElementsByTagName('readonly').length > 0 || disk.getElementsByTagName('shareable').length > 0) continue;
-    const source = disk.getElementsByTagName('source').item(0);
-    const path = source?.getAttribute('file') || source?.getAttribute('dev') || '';
+  for (const disk of ownDisks(new DomainXml(await d.xml()))) {
+    const path = disk.type === 'dir' ? undefined : disk.path;
     if (!path) {
-      throw invalid(`seal: domain ${domainName(d)} has a ${disk.getAttribute('type') ?? ''} disk without a local path (network/volume disks: pass disks: [...] instead)`);
+      throw invalid(`seal: domain ${domainName(d)} has a ${disk.type ?? ''} disk without a local path (network/volume disks: pass disks: [...] instead)`);
     }
-    const format = disk.getElementsByTagName('driver').item(0)?.getAttribute('type') || undefined;
+    const format = disk.format || undefined;
     out.push(format ? { path, format } : { path });
   }
   if (out.length === 0) throw invalid(`seal: domain ${domainName(d)} has no writable disk`);

@@ -2,7 +2,7 @@
 // removals, truncations, line edits), then its custom code. Every change goes through Effects.
 import type { InspectedRoot } from './guest-api.js';
 import type { AppliesTo, Operation, OperationContext } from './operations/index.js';
-import { lines } from './operations/helpers.js';
+import { lines } from '../util/text.js';
 
 /** True when `op` is meant for this guest (type, distro, package manager). */
 export function applies(to: AppliesTo, root: InspectedRoot): boolean {

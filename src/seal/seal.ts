@@ -1,76 +1,16 @@
-// seal() and listOperations(): one guest, one appliance.
-import { invalid } from '../errors.js';
-import { argOptBool, argOptEnum, argOptFunction, argOptSignal, argOptString, argStrings } from '../args.js';
-import { hasCustomizations, validateCustomize, type CustomizeOptions } from './customize.js';
+// seal(): one guest, one appliance. The pipeline: options.ts (checks) -> select.ts (operations)
+// -> disks.ts -> appliance.ts -> fast-inspect/ -> devices.ts -> run.ts (per root: executor.ts,
+// effects.ts, operations/) -> the first-boot hook (firstboot/, through operations/customize.ts).
+import { validateSealOptions } from './options.js';
+import type { SealOptions } from './options.js';
 import { domainDisks, resolveDisks, type ResolvedDisk } from './disks.js';
 import { mapDevices, pinMountpoints } from './devices.js';
 import { openAppliance } from './appliance.js';
 import { quickInspect } from './fast-inspect/index.js';
 import { probeCache } from './fast-inspect/probe-cache.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
-import { LEFT_OUT, OPERATIONS } from './operations/index.js';
 import { checkAborted, checkRoots, mergeRecords, noOsFound, sealRoots } from './run.js';
-import { selectOperations } from './select.js';
-import type { SealOptions, SealProgress, SealReport } from './types.js';
-
-/** One entry of listOperations(). */
-export interface OperationInfo {
-  name: string;
-  enabledByDefault: boolean;
-  description: string;
-  /** How virtkit's version differs from virt-sysprep's, or why it is left out. */
-  notes?: string;
-  /** False for virt-sysprep operations virtkit does not implement. */
-  supported: boolean;
-}
-
-/**
- * The seal operations, named and defaulted as `virt-sysprep --list-operations` (plus
- * virt-sysprep's later lvm-system-devices and zsh-history). Unsupported ones are listed with
- * `supported: false` and the reason.
- */
-export function listOperations(): OperationInfo[] {
-  const ops: OperationInfo[] = OPERATIONS.map((o) => ({
-    name: o.name, enabledByDefault: o.enabledByDefault, description: o.description, supported: true,
-    ...(o.notes ? { notes: o.notes } : {}),
-  }));
-  for (const [name, why] of Object.entries(LEFT_OUT)) {
-    ops.push({ name, enabledByDefault: false, description: 'Run arbitrary scripts against the guest', notes: `Not supported: ${why}`, supported: false });
-  }
-  return ops.sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function customizeOf(o: SealOptions): CustomizeOptions {
-  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, allowMountFailures: _amf, ...c } = o;
-  return c;
-}
-
-/** Everything that can be checked without touching a disk. */
-export function validateSealOptions(o: SealOptions): { selected: Set<string>; customize: CustomizeOptions } {
-  if (o === null || typeof o !== 'object') throw invalid('seal: options object required', { argument: 'opts' });
-  const sources = [o.disks !== undefined, o.domain !== undefined, o.guest !== undefined].filter(Boolean).length;
-  if (sources !== 1) throw invalid('seal: give exactly one of disks, domain, guest');
-  if (o.disks !== undefined && !Array.isArray(o.disks)) throw invalid('seal: disks must be an array of paths or { path, format }', { argument: 'disks' });
-  if (o.multiboot !== undefined && o.multiboot !== 'each' && o.multiboot !== 'refuse') throw invalid('seal: multiboot must be "each" or "refuse"', { argument: 'multiboot' });
-  if (o.inspection !== undefined && o.inspection !== 'auto' && o.inspection !== 'full') throw invalid('seal: inspection must be "auto" or "full"', { argument: 'inspection' });
-  argOptString('operations', o.operations);
-  if (o.enable !== undefined) argStrings('enable', o.enable);
-  argOptBool('dryRun', o.dryRun);
-  argOptBool('allowMountFailures', o.allowMountFailures);
-  argOptEnum('accel', o.accel, ['auto', 'kvm', 'tcg'] as const);
-  argOptFunction('onProgress', o.onProgress);
-  argOptSignal('signal', o.signal);
-  const selected = selectOperations(o.operations, o.enable);
-  const customize = customizeOf(o);
-  validateCustomize(customize);
-  if (hasCustomizations(customize) && !selected.has('customize')) {
-    throw invalid('seal: customize options were given but the customize operation is not selected');
-  }
-  if ((customize.firstbootCommands?.length ?? 0) > 0 && customize.installFirstboot === false) {
-    throw invalid('seal: firstbootCommands need installFirstboot (the first-boot unit runs them)');
-  }
-  return { selected, customize };
-}
+import type { SealProgress, SealReport } from './types.js';
 
 /** Fast inspection unless asked for libguestfs' own ('full'). */
 export async function inspectRoots(g: SealGuest, mode: 'auto' | 'full' = 'auto'): Promise<{ roots: InspectedRoot[]; path: 'fast' | 'full' }> {

@@ -1,8 +1,5 @@
-// Public types of seal() and sealMany().
-import type { CustomizeOptions } from './customize.js';
-import type { DiskSpec, DomainLike } from './disks.js';
+// Public result and progress types of seal() and sealMany() (the options: options.ts).
 import type { OperationRecord } from './effects.js';
-import type { SealGuest } from './guest-api.js';
 import type { FirstbootHook } from '../firstboot/install.js';
 
 export type { FirstbootHook };
@@ -31,45 +28,6 @@ export interface SealProgress {
   done: number;
   /** Steps in all (launch, inspect, and one per operation per root). */
   total: number;
-}
-
-/** Options of seal(): what to seal, which operations, and the customize options. */
-export interface SealOptions extends CustomizeOptions {
-  /** Disk images of one guest (paths, format probed; or { path, format }). */
-  disks?: ReadonlyArray<string | DiskSpec>;
-  /** A shut-off libvirt domain: all its writable disks, in one appliance. */
-  domain?: DomainLike;
-  /** An open Guest to reuse (its drives are the guest to seal; it is not closed). */
-  guest?: SealGuest;
-  /** virt-sysprep's --operations syntax, e.g. "defaults,-ssh-userdir". Default "defaults". */
-  operations?: string;
-  /** Operations added after `operations` is applied. */
-  enable?: readonly string[];
-  /** Open the drives read-only and report what would be removed/changed. */
-  dryRun?: boolean;
-  /** Appliance acceleration. Default 'auto' (KVM, falling back to TCG). */
-  accel?: 'auto' | 'kvm' | 'tcg';
-  /**
-   * A disk with several operating systems: 'each' seals every Linux root (virt-sysprep's
-   * behaviour), 'refuse' rejects it with UNSUPPORTED_GUEST. Default 'each'.
-   */
-  multiboot?: 'each' | 'refuse';
-  /**
-   * 'auto' (default): read the guest's release files, hostname and fstab directly, as libguestfs
-   * would, falling back to its inspect_os for anything unusual; 'full': always inspect_os.
-   */
-  inspection?: 'auto' | 'full';
-  /** Called at each step: launch, inspect, every operation on every root, done. */
-  onProgress?: (p: SealProgress) => void;
-  /** Checked before the launch and between operations; an abort mid-way leaves a partial seal. */
-  signal?: AbortSignal;
-  /**
-   * A filesystem in the guest's fstab that does not mount (or is not on the disks) is reported in
-   * `mountFailures` and as a 'warning' progress event; when an enabled operation works below it
-   * (/var, /home, /etc, …) the seal is refused with MOUNT_FAILED before anything is written,
-   * unless this is true. Default false.
-   */
-  allowMountFailures?: boolean;
 }
 
 /** What inspection said about a sealed root. */

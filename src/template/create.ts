@@ -5,30 +5,21 @@ import type { Domain } from '../domain.js';
 import type { Volume } from '../storage.js';
 import { VirtkitError } from '../errors.js';
 import { argOptFunction, argOptSignal, argOptions } from '../args.js';
-import { abortError } from '../core.js';
-import { checkName } from '../names.js';
+import { abortError } from '../util/abort.js';
+import { checkName } from '../validate.js';
 import { cloneDomain } from '../xml/clone.js';
 import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { seal, validateSealOptions, type SealReport } from '../seal/index.js';
 import { createdBy, readRecord, writeRecord } from './record.js';
+import { assertSealableHere } from './local-pool.js';
 import { defineNew, undefineWithNvram, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, TemplateProgress, TemplateSealOptions } from './types.js';
+import { Undo } from './undo.js';
 
-/** Undo steps, run newest first; each failure of an undo is ignored (best effort). */
-export class Undo {
-  #steps: (() => Promise<unknown>)[] = [];
-  push(step: () => Promise<unknown>): void {
-    this.#steps.push(step);
-  }
-  async run(): Promise<void> {
-    for (const s of this.#steps.reverse()) await s().catch(() => undefined);
-    this.#steps = [];
-  }
-  clear(): void {
-    this.#steps = [];
-  }
-}
+// Undo moved to undo.ts; re-exported for the modules that still import it from here.
+export { Undo };
+
 
 export async function assertShutOff(dom: Domain, what: string): Promise<void> {
   const { state } = await dom.state();
@@ -48,7 +39,7 @@ async function runSeal(
     ...(opts ?? {}),
     disks: paths,
     signal,
-    onProgress: (p) => onProgress?.({ step: 'seal', name, operation: p.operation, bytes: p.done, total: p.total }),
+    onProgress: (p) => onProgress?.({ step: 'seal', name, ...(p.operation ? { operation: p.operation } : {}), steps: { done: p.done, total: p.total } }),
   });
 }
 
@@ -79,6 +70,7 @@ export async function createTemplate(conn: Connection, o: CreateTemplateOptions)
   argOptFunction('opts.onProgress', o.onProgress);
   argOptSignal('opts.signal', o.signal);
   const pool = await resolvePool(conn, o.pool, 'Template.create');
+  if (o.seal !== false) await assertSealableHere(conn, pool, 'Template.create');
   if (o.signal?.aborted) throw abortError(o.signal);
   await assertShutOff(o.from, 'source VM');
   if (await readRecord(o.from).then((r) => r?.role === 'template'))

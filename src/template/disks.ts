@@ -5,11 +5,11 @@ import { dirname } from 'node:path';
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import { StoragePool, volumesBackedBy, type BackedVolume, type Volume } from '../storage.js';
-import { checkLookup } from '../names.js';
+import { checkLookup } from '../validate.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { DomainXml } from '../xml/domain.js';
 import { removeChildren } from '../xml/doc.js';
-import { isSharedDisk } from '../xml/clone.js';
+import { ownDisks } from '../xml/clone.js';
 import { dirPoolXml } from '../xml/pool.js';
 
 export interface WritableDisk {
@@ -18,11 +18,10 @@ export interface WritableDisk {
   format: string;
 }
 
-/** The disks a template or clone owns: writable file disks (CD-ROMs, read-only, shareable are shared). */
+/** The disks a template or clone owns (xml/clone.ts ownDisks, the rule seal shares), with their paths. */
 export function writableDisks(xml: string): WritableDisk[] {
   const out: WritableDisk[] = [];
-  for (const d of new DomainXml(xml).disks) {
-    if (isSharedDisk(d)) continue;
+  for (const d of ownDisks(new DomainXml(xml))) {
     if (!d.path) throw new VirtkitError('INVALID_ARGUMENT', `disk ${d.target ?? '?'} is not a file or block device virtkit can copy`);
     out.push({ target: d.target ?? `disk${out.length}`, path: d.path, format: d.format ?? 'raw' });
   }

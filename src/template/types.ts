@@ -16,8 +16,10 @@ export interface TemplateProgress {
   bytes?: number;
   /** Bytes to copy in all for this disk, during 'copy'. */
   total?: number;
-  /** Sealing's own progress, when step is 'seal'. */
+  /** The seal operation under way, during 'seal'. */
   operation?: string;
+  /** Sealing's steps, during 'seal': `done` of `total` (launch, inspect, one per operation per root). */
+  steps?: { done: number; total: number };
 }
 
 /** What sealing does while a template is made (the options of seal(), minus the disks). */

@@ -11,7 +11,8 @@ import { OEM_PREFIX, checkOemLimits } from './identity.js';
 import { VIRTKIT_NS } from './metadata.js';
 import { invalid } from '../errors.js';
 import { argOptString } from '../args.js';
-import { randomMac, validateAbsolutePath, validateMac, validateName, validateUuid } from './validate.js';
+import { isImageFormat, validateAbsolutePath, validateMac, validateName, validateUuid } from '../validate.js';
+import { randomMac } from './mac.js';
 
 /** What diskMap is told about a source disk it must decide on. */
 export interface CloneDiskInfo {
@@ -96,13 +97,21 @@ export interface CloneResult {
 }
 
 /**
- * True for disks a clone shares instead of copying (virt-clone's rule): read-only, shareable,
- * empty, or transient with a shared backing image. A writable floppy, or a CD-ROM without
- * `<readonly/>` (libvirt adds it to every CD-ROM it defines), is the clone's own like any disk.
+ * True for disks a domain shares instead of owning (virt-clone's rule, plus LUN passthrough):
+ * read-only, shareable, empty, transient with a shared backing image, or a host SCSI device
+ * passed through (device='lun': the host's, never an image to copy or seal). A writable floppy,
+ * or a CD-ROM without `<readonly/>` (libvirt adds it to every CD-ROM it defines), is the
+ * domain's own like any disk. The one writable-disk rule: clones copy, templates copy and
+ * sealing writes exactly the disks this says are not shared (see ownDisks).
  */
 export function isSharedDisk(d: DiskXml): boolean {
   const transient = child(d.element, 'transient');
-  return d.readonly || d.shareable || d.empty || attr(transient, 'shareBacking') === 'yes';
+  return d.readonly || d.shareable || d.empty || d.device === 'lun' || attr(transient, 'shareBacking') === 'yes';
+}
+
+/** The disks a domain owns (not {@link isSharedDisk}), in document order. */
+export function ownDisks(dom: DomainXml): DiskXml[] {
+  return dom.disks.filter((d) => !isSharedDisk(d));
 }
 
 /** A host path as a comparison key: '//', '/./', '..' and a trailing '/' resolved lexically. */
@@ -136,7 +145,7 @@ export function clonedFilePath(path: string, sourceName: string | undefined, clo
 }
 
 function applyDisk(d: DiskXml, action: CloneDiskAction, index: number): { to: string; format: string } {
-  if (typeof action !== 'object' || action === null || typeof action.format !== 'string' || !/^[a-z0-9_-]+$/.test(action.format)) {
+  if (typeof action !== 'object' || action === null || !isImageFormat(action.format)) {
     throw invalid(`diskMap for disk ${d.target ?? index} must return 'share', 'drop', { path, format } or { pool, volume, format }`);
   }
   const before = d.type === 'volume' ? `${d.pool}/${d.volume}` : d.path;
@@ -236,7 +245,7 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
   // The source's MACs are taken: neither given nor drawn for the clone.
   const sourceMacs = new Set(nics.map((n) => n.mac?.toLowerCase()).filter((m): m is string => m !== undefined));
   const used = new Set<string>(sourceMacs);
-  const given = (o.macs ?? []).map(validateMac);
+  const given = (o.macs ?? []).map((m, i) => validateMac(m, `macs[${i}]`));
   const seen = new Set<string>();
   for (const m of given) {
     if (seen.has(m)) throw invalid(`MAC address ${m} is given twice`, { argument: 'macs' });

@@ -1,11 +1,11 @@
 // Builder for the domains virtkit defines itself (test guests, templates made from scratch).
 import { randomUUID } from 'node:crypto';
-import type { Element } from './doc.js';
+import type { Document, Element } from './doc.js';
 import { createElement, insertChild, prettyPrint } from './doc.js';
-import type { DomainXml } from './domain.js';
-import type { LoaderInfo, NvramInfo } from './os.js';
+import type { LoaderInfo, NvramInfo, OsXml } from './os.js';
 import { invalid } from '../errors.js';
-import { randomMac, validateAbsolutePath, validateMac, validateName, validatePositiveInt, validateUuid } from './validate.js';
+import { checkImageFormat, validateAbsolutePath, validateMac, validateName, validatePositiveInt, validateUuid } from '../validate.js';
+import { randomMac } from './mac.js';
 
 /** One disk of a new domain. */
 export interface DiskSpec {
@@ -90,8 +90,30 @@ export interface DomainCreateOptions {
 const add = (parent: Element, name: string, attrs: Record<string, string | number | undefined> = {}, text?: string): Element =>
   insertChild(parent, createElement(parent.ownerDocument!, name, attrs, text));
 
+/**
+ * What the builder edits: the part of DomainXml it uses (DomainXml satisfies it; spelled out here
+ * so that this module needs nothing of domain.ts, which calls it).
+ */
+export interface DomainBuildTarget {
+  readonly doc: Document;
+  readonly root: Element;
+  readonly os: OsXml;
+  readonly devices: Element;
+  type: string | undefined;
+  name: string | undefined;
+  uuid: string | undefined;
+  title: string | undefined;
+  description: string | undefined;
+  memoryKiB: number | undefined;
+  currentMemoryKiB: number | undefined;
+  vcpus: number | undefined;
+  oemStrings: string[];
+  setFeature(name: string, on: boolean): void;
+  ensure(name: string): Element;
+}
+
 /** Fills an empty `<domain>` from `o` (used by DomainXml.create). */
-export function buildDomain(dom: DomainXml, o: DomainCreateOptions): void {
+export function buildDomain(dom: DomainBuildTarget, o: DomainCreateOptions): void {
   if (!o || typeof o !== 'object') throw invalid('domain options must be an object');
   validateName(o.name, 'name');
   if (o.type !== 'qemu' && o.type !== 'kvm') throw invalid(`domain type must be 'qemu' or 'kvm', got ${JSON.stringify(o.type)}`);
@@ -131,7 +153,7 @@ export function buildDomain(dom: DomainXml, o: DomainCreateOptions): void {
   const targets = new Set<string>();
   for (const [i, d] of o.disks.entries()) {
     validateAbsolutePath(d.path, `disks[${i}].path`);
-    if (typeof d.format !== 'string' || !/^[a-z0-9_-]+$/.test(d.format)) throw invalid(`disks[${i}].format is invalid: ${JSON.stringify(d.format)}`);
+    checkImageFormat(d.format, `disks[${i}].format`);
     if (typeof d.target !== 'string' || !/^[a-z]+[a-z0-9]*$/.test(d.target)) throw invalid(`disks[${i}].target is invalid: ${JSON.stringify(d.target)}`);
     if (targets.has(d.target)) throw invalid(`disk target ${d.target} is used twice`);
     targets.add(d.target);

@@ -7,6 +7,7 @@ import { buildDomain } from './domain-create.js';
 import type { DomainCreateOptions } from './domain-create.js';
 import { toKiB } from './units.js';
 import { invalid } from '../errors.js';
+import { isXmlPrefix } from '../validate.js';
 
 /** The order libvirt formats a domain's top-level elements in (used to place new ones). */
 const TOP_ORDER = [
@@ -269,7 +270,7 @@ export class DomainXml {
    * element of that namespace. Other metadata is untouched.
    */
   setMetadata(uri: string, prefix: string, elementXml: string): void {
-    if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) throw invalid(`invalid metadata prefix '${prefix}'`);
+    if (!isXmlPrefix(prefix)) throw invalid(`invalid metadata prefix '${prefix}'`);
     const src = parseXml(elementXml, 'metadata element').documentElement!;
     const el = this.doc.createElementNS(uri, `${prefix}:${src.localName}`);
     el.setAttributeNS(XMLNS_NS, `xmlns:${prefix}`, uri);

@@ -14,6 +14,7 @@
 // (the 32-bit SMBIOS entry point caps the whole table at 64 KiB).
 import { invalid } from '../errors.js';
 import { argString } from '../args.js';
+import { checkHostname, checkUserName } from '../validate.js';
 
 /** What a clone learns about itself at first boot. */
 export interface CloneIdentity {
@@ -38,12 +39,10 @@ export const MAX_OEM_TOTAL_BYTES = 32768;
 
 // What the first-boot script (src/firstboot/script.ts) applies, and so all deploy accepts: a value
 // it would drop must be refused on the host, before anything is made.
-//   hostname  RFC 1123 (the script's valid_hostname takes [A-Za-z0-9.-], 1-253, no leading '-')
-//   user      [A-Za-z_][A-Za-z0-9_.-]{0,31} (valid_user: [A-Za-z0-9._-], no leading '-'; no '$')
+//   hostname  isHostname, RFC 1123 (the script's valid_hostname takes [A-Za-z0-9.-], 1-253, no leading '-')
+//   user      isUserName, [A-Za-z_][A-Za-z0-9_.-]{0,31} (valid_user: [A-Za-z0-9._-], no leading '-'; no '$')
 //   key line  one line after trimming: no newline, no NUL (add_ssh_key; the shell drops NULs)
 //   hash      printable ASCII, no space, no ':' (set_root_hash refuses ':' and newlines)
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 const DATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HASH = /^[\x21-\x39\x3b-\x7e]+$/;
 const IDENTITY_KEYS = ['hostname', 'sshAuthorizedKeys', 'rootPasswordHash', 'data'];
@@ -66,9 +65,7 @@ export function checkIdentity(identity: unknown, argument = 'identity', extraKey
   for (const k of Object.keys(id)) if (!IDENTITY_KEYS.includes(k) && !extraKeys.includes(k)) fail(`${argument}.${k}`, `is not an identity field (known: ${[...IDENTITY_KEYS, ...extraKeys].join(', ')})`);
   const out: CloneIdentity = {};
   if (id.hostname !== undefined) {
-    const h = id.hostname;
-    if (typeof h !== 'string' || !HOSTNAME.test(h)) throw invalid(`invalid hostname ${JSON.stringify(h)}: an RFC 1123 host name is expected`, { argument: `${argument}.hostname`, hostname: h });
-    out.hostname = h;
+    out.hostname = checkHostname(id.hostname, `${argument}.hostname`);
   }
   if (id.rootPasswordHash !== undefined) {
     const h = id.rootPasswordHash;
@@ -81,7 +78,7 @@ export function checkIdentity(identity: unknown, argument = 'identity', extraKey
     out.sshAuthorizedKeys = {};
     for (const [user, keys] of Object.entries(all as Record<string, unknown>)) {
       const at = `${argument}.sshAuthorizedKeys.${user}`;
-      if (!USER.test(user)) throw invalid(`invalid user name ${JSON.stringify(user)} in sshAuthorizedKeys`, { argument: at, user });
+      checkUserName(user, at, ' in sshAuthorizedKeys');
       if (!Array.isArray(keys)) fail(at, 'must be an array of key lines');
       out.sshAuthorizedKeys[user] = (keys as unknown[]).map((k, i) => {
         const line = argString(`${at}[${i}]`, k).trim();

@@ -1,7 +1,8 @@
 // Public surface of virtkit's XML layer (pure functions over libvirt XML; no libvirt calls).
 export { parseXml, serialize } from './doc.js';
 export { toBytes, toKiB } from './units.js';
-export { validateName, validateAbsolutePath, validateMac, validateUuid, randomMac } from './validate.js';
+export { validateName, validateAbsolutePath, validateMac, validateUuid } from '../validate.js';
+export { randomMac } from './mac.js';
 export { DomainXml } from './domain.js';
 export type { DomainCreateOptions, DiskSpec, InterfaceSpec } from './domain-create.js';
 export { OsXml } from './os.js';
@@ -20,3 +21,5 @@ export {
 export type { CloneIdentity } from './identity.js';
 export { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, parseTemplateMetadata } from './metadata.js';
 export type { TemplateRecord, TemplateState } from './metadata.js';
+export { NetworkXml, networkXml, networkHostXml, checkNetworkSpec, checkNetworkHost, checkBridgeName, NETWORK_MODES } from './network.js';
+export type { NetworkSpec, NetworkMode, NetworkIpSpec, NetworkIp, NetworkHost, NetworkDhcpRange } from './network.js';

@@ -3,7 +3,7 @@ import type { Document, Element } from './doc.js';
 import { attr, child, childPath, childText, createElement, insertChild, parseRoot, prettyPrint, serialize, text } from './doc.js';
 import { toBytes } from './units.js';
 import { invalid } from '../errors.js';
-import { validateAbsolutePath, validateName } from './validate.js';
+import { validateAbsolutePath, validateName } from '../validate.js';
 
 /** A parsed `<pool>` document. */
 export class PoolXml {
@@ -75,8 +75,7 @@ export class PoolXml {
  */
 export function dirPoolXml(name: string, path: string, options: { mode?: number } = {}): string {
   validateName(name, 'pool name');
-  validateAbsolutePath(path, 'pool path');
-  if (path.split('/').some((seg) => seg === '..')) throw invalid(`pool path must not contain '..': ${path}`, { path });
+  validateAbsolutePath(path, 'pool path', { noParent: true });
   const clean = path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
   if (options.mode !== undefined && (!Number.isInteger(options.mode) || options.mode < 0 || options.mode > 0o7777)) {
     throw invalid('mode must be an integer between 0 and 0o7777');

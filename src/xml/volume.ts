@@ -3,7 +3,7 @@ import type { Document, Element } from './doc.js';
 import { attr, child, childPath, childText, children, createElement, insertChild, parseRoot, prettyPrint, serialize, setText, text } from './doc.js';
 import { toBytes } from './units.js';
 import { invalid } from '../errors.js';
-import { validateAbsolutePath, validateName } from './validate.js';
+import { checkImageFormat, isImageFormat, validateAbsolutePath, validateName } from '../validate.js';
 
 /** A backing file as libvirt describes it. */
 export interface BackingFile {
@@ -126,7 +126,7 @@ export interface VolumeOptions {
 export function volumeXml(o: VolumeOptions): string {
   if (!o || typeof o !== 'object') throw invalid('volume options must be an object');
   validateName(o.name, 'volume name');
-  if (typeof o.format !== 'string' || !/^[a-z0-9_-]+$/.test(o.format)) throw invalid(`invalid volume format ${JSON.stringify(o.format)}`);
+  checkImageFormat(o.format, 'volume format', 'format');
   if (o.capacity === undefined ? !o.backing : !Number.isSafeInteger(o.capacity) || o.capacity <= 0) {
     throw invalid(`volume capacity must be a positive integer number of bytes, got ${String(o.capacity)}`, { capacity: o.capacity });
   }
@@ -139,7 +139,7 @@ export function volumeXml(o: VolumeOptions): string {
   if (o.mode !== undefined && (!Number.isInteger(o.mode) || o.mode < 0 || o.mode > 0o7777)) throw invalid(`mode must be an integer between 0 and 0o7777`);
   if (o.backing) {
     validateAbsolutePath(o.backing.path, 'backing.path');
-    if (typeof o.backing.format !== 'string' || !/^[a-z0-9_-]+$/.test(o.backing.format)) {
+    if (!isImageFormat(o.backing.format)) {
       throw invalid(`backing.format must be given explicitly (e.g. 'qcow2'), got ${JSON.stringify(o.backing.format)}`);
     }
   }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, removeClone, Template } from '../../src/index.js';
-import { createDisk, writeDebianLikeTree } from '../../src/guest/fixtures.js';
+import { createDisk, writeDebianLikeTree } from '../fixtures/disks.js';
 import { SYSTEM_URI, ensureDaemon, scratchPool } from '../helpers/system.js';
 import { ROOT, ensureBuilt, json, vk, vkInterrupted, type Result } from './run.js';
 

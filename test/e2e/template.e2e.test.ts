@@ -179,7 +179,7 @@ describe('templates end to end', () => {
 
   it('recovers after a crash between steps, then deletes the template once its clones are gone', async () => {
     const name = `${tag}-crash`;
-    const r = await spawnAsync(process.execPath, ['--import', 'tsx', new URL('./crash-child.ts', import.meta.url).pathname, SYSTEM_URI, SRC, name, pool.name, 'seal'], {
+    const r = await spawnAsync(process.execPath, ['--import', 'tsx', '--import', new URL('../../scripts/text-hooks.mjs', import.meta.url).pathname, new URL('./crash-child.ts', import.meta.url).pathname, SYSTEM_URI, SRC, name, pool.name, 'seal'], {
       timeout: 120_000,
     });
     expect(r.signal, r.stderr).toBe('SIGKILL');

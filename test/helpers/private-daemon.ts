@@ -15,7 +15,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
-  closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync,
+  appendFileSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync,
   symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ export interface PrivateDaemonOptions {
   isolateNetwork?: boolean;
   /** Extra libvirtd.conf settings, e.g. `{ keepalive_interval: 5, max_clients: 100 }`. */
   conf?: Record<string, string | number>;
+  /** Settings appended to the daemon's copy of qemu.conf, e.g. `{ stdio_handler: 'file' }` (no virtlogd runs in the namespace). */
+  qemuConf?: Record<string, string | number>;
   /** How long start (and restart) may take before it fails, in ms. Default 30 000. */
   startTimeoutMs?: number;
 }
@@ -60,7 +62,7 @@ export interface PrivateDaemon {
   waitForExit(timeoutMs?: number): Promise<boolean>;
   /** Ends the daemon process if it is alive (SIGTERM, then SIGKILL) and starts a fresh one on the same socket, config and state directories. */
   restart(): Promise<void>;
-  /** Ends the daemon (SIGTERM, SIGKILL after a bounded wait) and removes its directories. Idempotent. */
+  /** Ends the daemon (SIGTERM, SIGKILL after a bounded wait) and its networks' dnsmasq (by their pid files), and removes its directories. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -109,9 +111,69 @@ function procStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** A process that exists and is not a zombie (an orphan waits for this machine's pid 1 to reap it). */
+function isLive(pid: number): boolean {
+  const st = procStat(pid);
+  return !!st && st.state !== 'Z' && st.state !== 'X';
+}
+
+/**
+ * The dnsmasq processes that the daemon of `dir` started for its networks, by the pid files under
+ * its run dir (root/run/network/*.pid, /run/libvirt/network inside). libvirtd leaves them running
+ * when it exits. A pid counts only if it is a live dnsmasq that sees that very pid file at
+ * /run/libvirt/network in its own mount namespace (same device and inode), so a recycled pid is
+ * never hit.
+ */
+export function ownDnsmasqPids(dir: string): number[] {
+  const netRun = join(dir, 'root', 'run', 'network');
+  let files: string[];
+  try {
+    files = readdirSync(netRun).filter((f) => f.endsWith('.pid') && f !== 'driver.pid');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const f of files) {
+    try {
+      const pid = Number(readFileSync(join(netRun, f), 'utf8').trim());
+      if (!(pid > 0)) continue;
+      if (!isLive(pid)) continue;
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dnsmasq') continue;
+      const mine = statSync(join(netRun, f));
+      const theirs = statSync(`/proc/${pid}/root/run/libvirt/network/${f}`);
+      if (mine.dev === theirs.dev && mine.ino === theirs.ino) out.push(pid);
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return out;
+}
+
+/** Sends `signal` to the daemon's own dnsmasq processes (see ownDnsmasqPids); returns the pids signalled. */
+function signalDnsmasq(dir: string, signal: NodeJS.Signals): number[] {
+  const pids = ownDnsmasqPids(dir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids;
+}
+
+/** Ends the daemon's dnsmasq processes: SIGTERM, then SIGKILL to any still alive after a bounded wait. */
+async function endDnsmasq(dir: string): Promise<void> {
+  if (signalDnsmasq(dir, 'SIGTERM').length === 0) return;
+  const deadline = Date.now() + TERM_WAIT_MS;
+  while (ownDnsmasqPids(dir).length > 0 && Date.now() < deadline) await sleep(25);
+  signalDnsmasq(dir, 'SIGKILL');
+}
+
 /**
  * Removes directories left by test processes that died without cleaning up (SIGKILL): only those
- * whose creating process is gone and whose pid file names no live process. Signals nothing.
+ * whose creating process is gone and whose pid file names no live process. Signals nothing but
+ * the dnsmasq processes of such a directory's networks (verified by ownDnsmasqPids).
  */
 function sweepStale(): void {
   let entries: string[];
@@ -122,14 +184,15 @@ function sweepStale(): void {
   }
   for (const e of entries) {
     const m = /-(\d+)-\d+$/.exec(e);
-    if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
+    if (!m || Number(m[1]) === process.pid || isLive(Number(m[1]))) continue;
     const dir = join('/tmp', e);
     try {
       const pid = Number(readFileSync(join(dir, 'libvirtd.pid'), 'utf8').trim());
-      if (pid > 0 && existsSync(`/proc/${pid}`)) continue;
+      if (pid > 0 && isLive(pid)) continue;
     } catch {
       /* no pid file: nothing ran there */
     }
+    signalDnsmasq(dir, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -179,7 +242,7 @@ class Daemon implements PrivateDaemon {
   #start = ''; // /proc start time of #pid
   #exited: Promise<void> = Promise.resolve();
   #stopping?: Promise<void>;
-  readonly #opts: Required<Omit<PrivateDaemonOptions, 'tag' | 'conf'>> & { conf: Record<string, string | number> };
+  readonly #opts: Required<Omit<PrivateDaemonOptions, 'tag' | 'conf' | 'qemuConf'>> & { conf: Record<string, string | number>; qemuConf: Record<string, string | number> };
 
   constructor(tag: string, opts: PrivateDaemonOptions) {
     this.dir = `/tmp/virtkit-privd-${tag}-${process.pid}-${++seq}`;
@@ -189,6 +252,7 @@ class Daemon implements PrivateDaemon {
       isolateNetwork: opts.isolateNetwork ?? true,
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
       conf: opts.conf ?? {},
+      qemuConf: opts.qemuConf ?? {},
     };
   }
 
@@ -246,6 +310,11 @@ class Daemon implements PrivateDaemon {
     for (const e of existsSync(ETC_DIR) ? readdirSync(ETC_DIR, { withFileTypes: true }) : []) {
       if (e.isFile() || ((e.name === 'hooks' || e.name === 'nwfilter') && e.isDirectory()))
         cpSync(join(ETC_DIR, e.name), join(etc, e.name), { recursive: true, preserveTimestamps: true });
+    }
+    const qemuExtra = Object.entries(this.#opts.qemuConf);
+    if (qemuExtra.length > 0) {
+      mkdirSync(etc, { recursive: true });
+      appendFileSync(join(etc, 'qemu.conf'), `\n# private test daemon (test/helpers/private-daemon.ts)\n${qemuExtra.map(([k, v]) => `${k} = ${confValue(v)}`).join('\n')}\n`);
     }
     // A copy of the QEMU capability cache: without it the daemon probes QEMU (~8 s here).
     const caps = '/var/cache/libvirt/qemu/capabilities';
@@ -379,6 +448,7 @@ class Daemon implements PrivateDaemon {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#halt();
+      await endDnsmasq(this.dir); // libvirtd leaves its networks' dnsmasq running
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.#stopping;
@@ -388,6 +458,7 @@ class Daemon implements PrivateDaemon {
   emergencyStop(): void {
     this.#signal('SIGCONT');
     this.#signal('SIGKILL');
+    signalDnsmasq(this.dir, 'SIGKILL');
     try {
       rmSync(this.dir, { recursive: true, force: true });
     } catch {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Guest } from '../../src/guest/index.js';
-import { createDisk } from '../../src/guest/fixtures.js';
+import { createDisk } from '../fixtures/disks.js';
 import { Effects } from '../../src/seal/effects.js';
 import type { SealGuest } from '../../src/seal/guest-api.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { GuestfsError, VirtkitError } from '../../src/errors.js';
 import { Guest, type GuestProgress } from '../../src/guest/index.js';
-import { createDisk, writeDebianLikeTree } from '../../src/guest/fixtures.js';
+import { createDisk, writeDebianLikeTree } from '../fixtures/disks.js';
 import { kvmBrokenReason, kvmDeviceUsable } from '../../src/guest/accel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vk-guest-'));
@@ -179,9 +179,16 @@ describe('Guest (shared appliance)', () => {
     const len = 256 * 1024 * 1024;
     await g.fill('/big', len);
     const mine = progress.filter((p) => p.total === len);
+    // What onProgress promises (GuestOpenOptions.onProgress): events while the call runs, their
+    // position never going back and never past the total. libguestfs rate-limits them and does
+    // not promise one at exactly 100% before the reply (a loaded machine showed 94% as the last).
     expect(mine.length).toBeGreaterThan(0);
-    expect(mine.at(-1)!.position).toBe(len);
+    for (const p of mine) {
+      expect(p.position).toBeGreaterThanOrEqual(0);
+      expect(p.position).toBeLessThanOrEqual(len);
+    }
     for (let i = 1; i < mine.length; i++) expect(mine[i]!.position).toBeGreaterThanOrEqual(mine[i - 1]!.position);
+    expect(new Set(mine.map((p) => p.serial)).size).toBe(1);
     await g.rm('/big');
   });
 

@@ -45,6 +45,25 @@ await conn.close();
   await conn.close();
 })();
 `);
+  // Both builds in one process: an error made by one is an instance of the other's classes.
+  writeFileSync(join(app, 'dual.mjs'), `import { createRequire } from 'node:module';
+import * as esm from 'virtkit';
+const cjs = createRequire(import.meta.url)('virtkit');
+const conn = await cjs.Connection.open('test:///default');
+const virt = await conn.domain('nope').catch((e) => e);
+const kit = await conn.domain('').catch((e) => e);
+await conn.close();
+const econn = await esm.Connection.open('test:///default');
+const evirt = await econn.domain('nope').catch((e) => e);
+await econn.close();
+console.log(JSON.stringify({
+  distinctClasses: cjs.VirtError !== esm.VirtError,
+  cjsVirtIsEsm: virt instanceof esm.VirtError, cjsVirtIsEsmHelper: esm.isVirtError(virt, 'VIR_ERR_NO_DOMAIN'),
+  cjsKitIsEsm: kit instanceof esm.VirtkitError, cjsKitCode: kit.code,
+  esmVirtIsCjs: evirt instanceof cjs.VirtError && cjs.isVirtError(evirt, 'VIR_ERR_NO_DOMAIN'),
+  notOtherClass: !(virt instanceof esm.VirtkitError) && !(kit instanceof esm.VirtError) && !(virt instanceof esm.GuestfsError),
+}));
+`);
   writeFileSync(join(app, 'check-esm.mts'), `import { Connection, VirtError, type DomainState, type TemplateProgress } from 'virtkit';
 const conn: Connection = await Connection.open('test:///default');
 const s: DomainState = (await (await conn.domain('test')).state()).state;
@@ -65,6 +84,9 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'prebuilds/linux-x64/virtkit.node', 'binding.gyp', 'native/addon.cc', 'scripts/install.cjs'])
       expect(files).toContain(`package/${f}`);
     expect(files.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/build/'))).toBe(false);
+    // Nothing nobody loads: the CommonJS CLI (bin is the ESM one) and source maps.
+    expect(files.filter((f) => f.endsWith('.map') || f === 'package/dist/cli.cjs')).toEqual([]);
+    expect(files.filter((f) => f.startsWith('package/dist/')).sort()).toEqual(['cli.js', 'index.cjs', 'index.d.cts', 'index.d.ts', 'index.js'].map((f) => `package/dist/${f}`));
   });
 
   it('installed from the tarball; the prebuild is used (no compile at install)', async () => {
@@ -82,6 +104,14 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
     const r = await node('cjs.cjs');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ domains: ['test'], code: 'VIR_ERR_NO_DOMAIN' });
+  });
+
+  it('one error identity across import and require: a CJS-thrown error is instanceof the ESM class, and back', async () => {
+    const r = await node('dual.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      distinctClasses: true, cjsVirtIsEsm: true, cjsVirtIsEsmHelper: true, cjsKitIsEsm: true, cjsKitCode: 'INVALID_ARGUMENT', esmVirtIsCjs: true, notOtherClass: true,
+    });
   });
 
   it('TypeScript resolves the types of both entry points (ESM .d.ts, CJS .d.cts)', async () => {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIRSTBOOT_SCRIPT, INIT_SCRIPT, SYSTEMD_UNIT } from '../../src/firstboot/index.js';
+import { renderFirstbootScript } from '../../src/firstboot/script.js';
+import * as paths from '../../src/firstboot/paths.js';
 import { sha512Crypt } from '../../src/crypt/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vk-firstboot-'));
@@ -66,6 +68,32 @@ describe('first-boot script', () => {
     }
   });
 
+  it('is src/firstboot/firstboot.sh with the paths of src/firstboot/paths.ts filled in', () => {
+    const source = readFileSync(new URL('../../src/firstboot/firstboot.sh', import.meta.url), 'utf8');
+    expect(FIRSTBOOT_SCRIPT).toBe(renderFirstbootScript(source));
+    expect(source).toMatch(/^STATE_DIR=@FIRSTBOOT_STATE_DIR@$/m);
+    expect(FIRSTBOOT_SCRIPT).not.toMatch(/@[A-Z][A-Z0-9_]*@/);
+    for (const [name, value] of [
+      ['STATE_DIR', paths.FIRSTBOOT_STATE_DIR], ['DONE_FILE', paths.FIRSTBOOT_DONE_PATH], ['LOG_FILE', paths.FIRSTBOOT_LOG_PATH],
+      ['COMMANDS_DIR', paths.FIRSTBOOT_COMMANDS_DIR], ['ETC_COMMANDS_DIR', paths.FIRSTBOOT_ETC_COMMANDS_DIR], ['WANTS_LINK', paths.SYSTEMD_WANTS_LINK],
+    ]) expect(FIRSTBOOT_SCRIPT).toContain(`\n${name}=${value}\n`);
+    // The old base64 root-hash entry is gone with the branch that read it.
+    expect(FIRSTBOOT_SCRIPT).not.toMatch(/root-hash\)/);
+    expect(() => renderFirstbootScript('X=@NO_SUCH_PATH@\n')).toThrow(/NO_SUCH_PATH/);
+  });
+
+  it('passes shellcheck (the source and the installed script)', () => {
+    const sc = spawnSync('shellcheck', ['--version']);
+    if (sc.status !== 0) throw new Error('shellcheck is missing: bash scripts/setup-host.sh installs it (Debian package shellcheck)');
+    const installed = join(work, 'lint-installed.sh');
+    writeFileSync(installed, FIRSTBOOT_SCRIPT);
+    for (const p of [new URL('../../src/firstboot/firstboot.sh', import.meta.url).pathname, installed]) {
+      const r = spawnSync('shellcheck', ['--shell=sh', '--severity=info', p], { encoding: 'utf8' });
+      expect(r.stdout + r.stderr, p).toBe('');
+      expect(r.status).toBe(0);
+    }
+  });
+
   it('has the unit ordering and condition the design asks for', () => {
     expect(SYSTEMD_UNIT).toMatch(/^Before=.*\bssh\.service\b.*\bsshd\.service\b/m);
     expect(SYSTEMD_UNIT).toMatch(/^Before=.*systemd-networkd\.service/m);
@@ -111,7 +139,9 @@ describe('first-boot script', () => {
             `virtkit:ssh-key:u=${b64('ssh-rsa AAAAu u@x')}`,
             `virtkit:ssh-key:u=${b64('ssh-ed25519 AAAAu2 second key')}`,
             `virtkit:ssh-key:nosuch=${b64('ssh-rsa AAAA x')}`,
-            `virtkit:root-hash=${b64(hash)}`,
+            `virtkit:root-password-hash=${hash}`,
+            // The old base64 form nobody writes any more is ignored (it would replace the hash).
+            `virtkit:root-hash=${b64(sha512Crypt('other', 'zzzzzzzz'))}`,
             `virtkit:data:config.json=${b64('{"a": 1}')}`,
             'virtkit:hostname=bad name!',
           ]),

@@ -1,13 +1,11 @@
 // virtkit deploy: linked or full clones from a ready template, each with its own identity.
-import { Template, type DeployOptions, type Identity } from '../../index.js';
+import { Template, isHostname, type DeployOptions, type Identity } from '../../index.js';
 import { flag, list, positionals, positiveInt, str } from '../args.js';
 import type { Command } from '../context.js';
 import { UsageError } from '../errors.js';
 import { table } from '../output.js';
 import { parseKeys, readPassword } from '../seal-flags.js';
 import { cloneJson, templateProgress } from '../describe.js';
-
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -56,7 +54,7 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
 
     const names = count === undefined ? [name!] : Array.from({ length: count }, (_, i) => `${name}-${i + 1}`);
     const specs: DeployOptions[] = names.map((n, i) => {
-      const h = hostname === undefined ? (HOSTNAME.test(n) ? n : undefined) : count === undefined ? hostname : `${hostname}-${i + 1}`;
+      const h = hostname === undefined ? (isHostname(n) ? n : undefined) : count === undefined ? hostname : `${hostname}-${i + 1}`;
       const identity: Identity = {
         ...(h !== undefined ? { hostname: h } : {}),
         ...(keys ? { sshAuthorizedKeys: keys } : {}),

@@ -37,10 +37,3 @@ export async function readText(ctx: OperationContext, p: string): Promise<string
   if (!(await ctx.g.isFile(p))) return undefined;
   return (await ctx.g.readFile(p)).toString('utf8');
 }
-
-/** Splits text into lines without the trailing empty element a final newline gives. */
-export function lines(text: string): string[] {
-  const out = text.split('\n');
-  if (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out;
-}

@@ -1,9 +1,8 @@
 // Per-machine identifiers: machine-id, registration IDs, Kerberos/IPA enrolment, UUIDs of
 // filesystems and LVM.
 import type { Operation, OperationContext } from './types.js';
-import { LINUX, NOT_WINDOWS } from './logs.js';
+import { LINUX, NOT_WINDOWS } from './targets.js';
 import { randomUUID } from 'node:crypto';
-import { tryCall } from '../devices.js';
 
 /** Marks the CA store for a rebuild when `p` was removed. */
 async function removeCert(ctx: OperationContext, p: string): Promise<void> {
@@ -128,7 +127,7 @@ export const identityOperations: Operation[] = [
               await ctx.g.setUuid(dev, randomUUID());
             } catch (e) {
               // tune2fs -U refuses an ext filesystem mounted since its last check: check it, retry.
-              if (!/^ext[234]$/.test(type) || (await tryCall(ctx.g, 'e2fsck', dev, { correct: true })) === undefined) throw e;
+              if (!/^ext[234]$/.test(type) || !(await Promise.resolve(ctx.g.call('e2fsck', dev, { correct: true })).then(() => true, () => false))) throw e;
               await ctx.g.setUuid(dev, randomUUID());
             }
             return true;
@@ -155,36 +154,17 @@ export const identityOperations: Operation[] = [
       const { pvs, vgs } = await guestLvm(ctx);
       if (pvs.length === 0 && vgs.length === 0) return;
       // Only this guest's VGs are deactivated and changed: a shared appliance may hold others.
-      // Each call may be missing from the native table: then warn and leave the UUIDs alone.
-      const call = async (name: string, ...args: unknown[]): Promise<boolean> => {
-        try {
-          await ctx.g.call(name, ...args);
-          return true;
-        } catch (e) {
-          if (/unknown libguestfs call/.test((e as Error).message)) return false;
-          throw e;
-        }
-      };
-      const missing = (name: string) => ctx.fx.warn(`lvm-uuids: libguestfs call ${name} is not available; LVM UUIDs left unchanged`);
       if (ctx.dryRun) {
         for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, async () => undefined);
         for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, async () => undefined);
         return;
       }
-      if (!(await call('vg_activate', false, vgs))) return missing('vg_activate');
+      await ctx.g.call('vg_activate', false, vgs);
       try {
-        for (const pv of pvs) {
-          let ok = true;
-          await ctx.fx.device(`${pv} (PV UUID)`, async () => (ok = await call('pvchange_uuid', pv)));
-          if (!ok) return missing('pvchange_uuid');
-        }
-        for (const vg of vgs) {
-          let ok = true;
-          await ctx.fx.device(`${vg} (VG UUID)`, async () => (ok = await call('vgchange_uuid', vg)));
-          if (!ok) return missing('vgchange_uuid');
-        }
+        for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, () => Promise.resolve(ctx.g.call('pvchange_uuid', pv)));
+        for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, () => Promise.resolve(ctx.g.call('vgchange_uuid', vg)));
       } finally {
-        await call('vg_activate', true, vgs);
+        await ctx.g.call('vg_activate', true, vgs);
       }
     },
   },

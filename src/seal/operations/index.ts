@@ -19,14 +19,23 @@ export const OPERATIONS: readonly Operation[] = [
   ...miscOperations,
 ].sort((a, b) => a.name.localeCompare(b.name));
 
+/** A virt-sysprep operation virtkit leaves out: its virt-sysprep description, and why. */
+export interface LeftOut {
+  description: string;
+  reason: string;
+}
+
 /**
  * virt-sysprep operations virtkit leaves out, and why. Selecting one is an UNKNOWN_OPERATION
  * error naming the reason; removing one (`-script`) is accepted and does nothing.
  */
-export const LEFT_OUT: Readonly<Record<string, string>> = {
-  script:
-    'runs host scripts against the guest mounted through FUSE; virtkit does not mount guests on the host. ' +
-    'Use the customize options (files, firstbootCommands) or a Guest session instead.',
+export const LEFT_OUT: Readonly<Record<string, LeftOut>> = {
+  script: {
+    description: 'Run arbitrary scripts against the guest',
+    reason:
+      'runs host scripts against the guest mounted through FUSE; virtkit does not mount guests on the host. ' +
+      'Use the customize options (files, firstbootCommands) or a Guest session instead.',
+  },
 };
 
 export const OPERATIONS_BY_NAME: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((o) => [o.name, o]));

@@ -1,11 +1,7 @@
 // Logs, shell histories and crash data: what a guest wrote about its past.
 import type { Operation } from './types.js';
-import { DEBIAN_FAMILY, REDHAT_FAMILY } from './types.js';
+import { DEBIAN_FAMILY, LINUX, NOT_WINDOWS, REDHAT_FAMILY } from './targets.js';
 import { removeOnlyFiles } from './helpers.js';
-
-const LINUX = { types: ['linux'] } as const;
-/** virt-sysprep applies these to every guest that is not Windows. */
-const NOT_WINDOWS = { types: ['linux', 'freebsd', 'netbsd', 'openbsd', 'hurd', 'minix', 'dos', 'unknown'] } as const;
 
 /** virt-sysprep's logfiles list (1.48 and later): system logs, installer logs, caches of per-machine data. */
 export const LOGFILE_GLOBS = [
@@ -141,5 +137,3 @@ export const logOperations: Operation[] = [
     removeFiles: ['/var/lib/dovecot/*'],
   },
 ];
-
-export { NOT_WINDOWS, LINUX };

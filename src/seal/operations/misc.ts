@@ -1,8 +1,8 @@
 // Temporary and backup files, the reconfiguration flag, and customize.
 import type { Operation } from './types.js';
-import { NOT_WINDOWS } from './logs.js';
+import { NOT_WINDOWS } from './targets.js';
 import { baseName, findUnder, join } from './helpers.js';
-import { runCustomize } from '../customize.js';
+import { runCustomize } from './customize.js';
 
 /** Where backup-files looks on Unix-like guests. */
 const BACKUP_ROOTS = ['/etc', '/root', '/srv', '/tmp', '/var'];

@@ -1,7 +1,6 @@
 // Network state that names this machine: leases, MAC bindings, per-host connection profiles.
 import type { Operation } from './types.js';
-import { REDHAT_FAMILY } from './types.js';
-import { LINUX, NOT_WINDOWS } from './logs.js';
+import { LINUX, NOT_WINDOWS, REDHAT_FAMILY } from './targets.js';
 
 const REDHAT_LINUX = { types: ['linux'], distros: REDHAT_FAMILY } as const;
 

@@ -1,6 +1,6 @@
 // SSH identity: host keys (each clone must make its own) and users' ~/.ssh.
 import type { Operation } from './types.js';
-import { NOT_WINDOWS } from './logs.js';
+import { NOT_WINDOWS } from './targets.js';
 
 export const sshOperations: Operation[] = [
   {

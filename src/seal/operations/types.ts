@@ -2,7 +2,7 @@
 // (`run`) for what cannot be said declaratively.
 import type { Effects } from '../effects.js';
 import type { InspectedRoot, SealGuest } from '../guest-api.js';
-import type { CustomizeOptions } from '../customize.js';
+import type { CustomizeOptions } from '../customize-options.js';
 import type { FirstbootHook } from '../../firstboot/install.js';
 
 /** Which guests an operation touches. Absent fields match everything. */
@@ -73,10 +73,3 @@ export interface Operation {
   /** Extra note for listOperations(), e.g. how virtkit differs from virt-sysprep. */
   notes?: string;
 }
-
-/** Red Hat family distros, as virt-sysprep groups them. */
-export const REDHAT_FAMILY = ['fedora', 'rhel', 'centos', 'scientificlinux', 'oraclelinux', 'redhat-based', 'rocky', 'almalinux'] as const;
-/** Debian family distros. */
-export const DEBIAN_FAMILY = ['debian', 'ubuntu', 'kalilinux', 'linuxmint'] as const;
-/** SUSE family distros. */
-export const SUSE_FAMILY = ['opensuse', 'sles', 'suse-based'] as const;

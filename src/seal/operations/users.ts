@@ -1,7 +1,8 @@
 // Accounts: backup copies of the account databases, PAM runtime state, optional user removal.
 import type { Operation, OperationContext } from './types.js';
-import { LINUX, NOT_WINDOWS } from './logs.js';
-import { lines, readText } from './helpers.js';
+import { LINUX, NOT_WINDOWS } from './targets.js';
+import { readText } from './helpers.js';
+import { lines } from '../../util/text.js';
 
 /** One /etc/passwd entry. */
 export interface PasswdEntry {
