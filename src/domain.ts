@@ -2,6 +2,7 @@
 import { inspect } from 'node:util';
 import type { NativeDomain } from './native.js';
 import type { Core } from './core.js';
+import { type MigrateOptions, type MigrationTarget, migrator } from './migrate-types.js';
 import { abortError, sleep } from './util/abort.js';
 import { domainWaiters } from './domain-events.js';
 import { C, domainStates, runningReasons, shutoffReasons, pausedReasons } from './generated/libvirt-tables.js';
@@ -465,6 +466,17 @@ export class Domain {
    */
   waitForPort(port: number, opts?: addr.WaitForPortOptions): Promise<{ host: string; port: number }> {
     return addr.waitForPort(this.#core, this.#n, this.name, port, opts);
+  }
+
+  /**
+   * Migrates the domain to another host; resolves to the Domain there. A virtkit linked clone
+   * copies only its overlay, re-pointed at the template's replica on the target (see src/migrate.ts).
+   * @throws VirtkitError `NOT_FOUND` / `TEMPLATE_NOT_READY` when the clone's template has no ready replica on the target.
+   */
+  async migrate(target: MigrationTarget, opts?: MigrateOptions): Promise<Domain> {
+    const run = migrator();
+    this.#forget();
+    return (await run(this, this.#n, target, opts)) as Domain;
   }
 
   /** Releases the native handle now instead of at garbage collection. Idempotent. */

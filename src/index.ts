@@ -1,6 +1,8 @@
 // Public surface: re-exports only.
 export { Connection, versionString, type OpenOptions, type DomainFilter, type NodeInfo } from './connection.js';
 export { Domain, VIRTKIT_NS, type DomainState, type DomainInfo, type UndefineOptions } from './domain.js';
+export type { MigrateOptions, MigrateProgress, MigrationTarget } from './migrate-types.js';
+import './migrate.js'; // registers Domain.migrate's implementation
 export { StoragePool, Volume, type CreateVolumeOptions, type CopyOptions, type CopyProgress, type ChainLayer, type ImportVolumeOptions, type PoolInfo, type VolumeFormat } from './storage.js';
 export type { TransferOptions, TransferProgress, TransferResult } from './stream.js';
 export type { AddressSource, DomainAddress, DomainInterfaceAddresses, WaitForAddressOptions, WaitForPortOptions } from './addresses.js';
