@@ -8,12 +8,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { guestfsCallInfo, guestfsDeprecated, guestfsNotBound, guestfsSignatures } from '../../src/generated/guestfs-calls.js';
 import { guestfsCallNames } from '../../src/guest/native.js';
 import { Guest } from '../../src/guest/guest.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const addon = `${root}build/Release/virtkit.node`;
+// The binary the library loads (node-gyp-build: a local build, else the prebuild): the package
+// test's prebuildify may leave build/Release without one.
+const addon = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(root);
 
 /** The actions of guestfs.h's public section: name -> replacement (null: none) when deprecated. */
 function headerActions(): Map<string, { deprecated: boolean; replacement: string | null }> {

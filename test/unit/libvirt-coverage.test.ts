@@ -7,10 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { native } from '../../src/native.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const addon = `${root}build/Release/virtkit.node`;
+// The binary the library loads (node-gyp-build: a local build, else the prebuild): the package
+// test's prebuildify may leave build/Release without one.
+const addon = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(root);
 
 interface PlanEntry { fn: string; file: string; kind: 'generated' | 'override' | 'hand' | 'ignored'; cls?: string; method?: string; reason?: string }
 const plan = JSON.parse(readFileSync(`${root}src/generated/libvirt-plan.json`, 'utf8')) as PlanEntry[];
