@@ -382,10 +382,16 @@ for (const { doc, file } of docs) {
   const groups = new Map();
   for (const e of els(doc, 'enum')) {
     const v = Number(e.getAttribute('value'));
-    if (!Number.isFinite(v) || e.getAttribute('name').endsWith('_LAST')) continue;
+    if (!Number.isFinite(v)) continue;
     const t = e.getAttribute('type');
     if (!groups.has(t)) groups.set(t, []);
     groups.get(t).push([e.getAttribute('name'), v]);
+  }
+  // Drop the `_LAST` sentinels (one past the type's largest value, and ABI-unstable), not real
+  // members whose name happens to end so (VIR_NETWORK_UPDATE_COMMAND_ADD_LAST).
+  for (const [t, rows] of groups) {
+    const top = Math.max(...rows.filter(([n]) => !n.endsWith('_LAST')).map(([, v]) => v));
+    groups.set(t, rows.filter(([n, v]) => !n.endsWith('_LAST') || v <= top));
   }
   en += `// ${file}\n`;
   for (const [t, rows] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : 1)))

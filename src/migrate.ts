@@ -13,20 +13,14 @@ import { VirtkitError, invalid } from './errors.js';
 import { argOptBool, argOptFunction, argOptSignal, argOptString, argOptions } from './args.js';
 import { abortError } from './util/abort.js';
 import { DomainXml } from './xml/domain.js';
+import { virDomainGetJobStatsFlags, virDomainMigrateFlags } from './generated/libvirt-enums.js';
 import type { Element } from './xml/doc.js';
 import { registerMigrator, type MigrateOptions, type MigrateProgress } from './migrate-types.js';
 import { readRecord, writeRecord } from './template/record.js';
 import { resolvePool } from './template/disks.js';
 
-// virDomainMigrateFlags (libvirt-domain.h); the generated tables do not carry them.
-const F = {
-  LIVE: 1,
-  PERSIST_DEST: 8,
-  UNDEFINE_SOURCE: 16,
-  NON_SHARED_INC: 128,
-  OFFLINE: 1024,
-} as const;
-const JOB_STATS_COMPLETED = 1;
+const M = virDomainMigrateFlags;
+const JOB_STATS_COMPLETED = virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED;
 const POLL_MS = 250;
 
 interface Made {
@@ -54,10 +48,10 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
   if (!active && !persistent) throw invalid('migrate: a shut-off domain migrates only with persistent: true', { argument: 'opts.persistent' });
 
   let flags = 0;
-  if (active && live) flags |= F.LIVE;
-  if (!active) flags |= F.OFFLINE;
-  if (persistent) flags |= F.PERSIST_DEST;
-  if (opts.undefineSource) flags |= F.UNDEFINE_SOURCE;
+  if (active && live) flags |= M.VIR_MIGRATE_LIVE;
+  if (!active) flags |= M.VIR_MIGRATE_OFFLINE;
+  if (persistent) flags |= M.VIR_MIGRATE_PERSIST_DEST;
+  if (opts.undefineSource) flags |= M.VIR_MIGRATE_UNDEFINE_SOURCE;
   const params: TypedParams = {};
   if (opts.uri) params.migrate_uri = opts.uri;
   if (opts.bandwidthMiBs) params.bandwidth = opts.bandwidthMiBs;
@@ -72,7 +66,7 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
       const plan = await planClone(dom, rec, target, opts, made, active);
       params.destination_xml = plan.xml;
       if (persistent) params.persistent_xml = plan.xml;
-      flags |= F.NON_SHARED_INC;
+      flags |= M.VIR_MIGRATE_NON_SHARED_INC;
       // The target's NBD server for the overlay's data listens where the migration URI points.
       const host = opts.uri ? /^tcp:\/\/(\[[^\]]+\]|[^:/]+)/.exec(opts.uri)?.[1] : undefined;
       if (host) params.disks_uri = `tcp://${host}`;

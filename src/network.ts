@@ -10,9 +10,7 @@ import { NetworkXml, networkHostXml, type NetworkHost } from './xml/network.js';
 import { allocateAddress } from './net/allocate.js';
 import { tryParseIp, type IpFamily } from './net/ip.js';
 
-// VIR_NETWORK_UPDATE_COMMAND_ADD_LAST (3) is missing from the generated enum table (libvirt-api.xml
-// lists it out of order); the value is part of libvirt's stable ABI.
-const ADD_LAST = 3;
+const ADD_LAST = virNetworkUpdateCommand.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST;
 const DELETE = virNetworkUpdateCommand.VIR_NETWORK_UPDATE_COMMAND_DELETE;
 const DHCP_HOST = virNetworkUpdateSection.VIR_NETWORK_SECTION_IP_DHCP_HOST;
 const LIVE = virNetworkUpdateFlags.VIR_NETWORK_UPDATE_AFFECT_LIVE;
