@@ -1,11 +1,10 @@
 // Many-host and at-scale benchmarks against the peer tools, same machine, same run:
+//  (one linked clone against the peer recipe is bench/template.bench.ts)
 //  1. replicate a template (a 2 GiB qcow2 holding ~300 MiB) to a second daemon: virtkit
 //     tpl.replicate vs `virsh vol-upload --sparse` of the same file into the same kind of pool
-//  2. one linked clone: virtkit deploy vs `qemu-img create -b` + `virt-clone --preserve-data`
-//     (median of 7, rounds alternating)
-//  3. 1,000 linked clones with deployMany, then the cost of one pool refresh with them listed
+//  2. 1,000 linked clones with deployMany, then the cost of one pool refresh with them listed
 // The second "host" is a private libvirtd in its own mount namespace (test/helpers/private-daemon.ts).
-// Run: npx tsx bench/fleet.bench.ts   (env VIRTKIT_BENCH_CLONES=N, default 1000)
+// Run: npx tsx --import ./scripts/text-hooks.mjs bench/fleet.bench.ts   (env VIRTKIT_BENCH_CLONES=N, default 1000)
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
@@ -62,26 +61,7 @@ try {
   rec('virsh vol-create-as + vol-upload --sparse (ms)', med(peerRep));
   rec('ratio (peer / virtkit; >= 1 is faster)', med(peerRep) / med(vkRep), 'x');
 
-  // 2. One linked clone, alternating rounds.
-  const vk: number[] = [];
-  const peer: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    let t = now();
-    const d = await tpl.deploy({ name: `${tag}-one${i}`, identity: { hostname: `one${i}` } });
-    vk.push(now() - t);
-    await removeClone(conn, d);
-    t = now();
-    await exec('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'compat=1.1', '-F', 'qcow2', '-b', tplDisk, `${dir}/${tag}-peer${i}.qcow2`]);
-    await exec('virt-clone', ['--connect', URI, '--original', tpl.name, '--name', `${tag}-peer${i}`, '--file', `${dir}/${tag}-peer${i}.qcow2`, '--preserve-data', '--quiet']);
-    peer.push(now() - t);
-    await exec('virsh', ['-c', URI, 'undefine', `${tag}-peer${i}`]);
-    rmSync(`${dir}/${tag}-peer${i}.qcow2`, { force: true });
-  }
-  rec('one linked clone, virtkit deploy (ms)', med(vk));
-  rec('one linked clone, qemu-img create + virt-clone (ms)', med(peer));
-  rec('speed-up (peer / virtkit; goal >= 20)', med(peer) / med(vk), 'x');
-
-  // 3. N linked clones.
+  // 2. N linked clones (one clone against qemu-img + virt-clone: bench/template.bench.ts).
   let t = now();
   const many = await tpl.deployMany(Array.from({ length: N }, (_, i) => ({ name: `${tag}-m${i}` })), { concurrency: 16 });
   rec(`${N} linked clones, virtkit deployMany (s; goal <= 5 for 1000)`, (now() - t) / 1000);

@@ -18,7 +18,7 @@ import { DomainXml } from '../xml/domain.js';
 import { volumeXml } from '../xml/volume.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
-import { nvramPathOf, resolvePool, volumeAt } from './disks.js';
+import { nvramPathOf, resolvePool, undefineWithNvram, volumeAt } from './disks.js';
 
 /** Options of {@link Template.replicate}. */
 export interface ReplicateOptions {
@@ -356,7 +356,7 @@ async function noteReplica(dom: Domain, uri: string, host: string): Promise<void
 
 /** Removes a replica made on the target: its domain (with NVRAM) and volumes. */
 async function removeReplica(target: Connection, dom: Domain, paths: string[]): Promise<void> {
-  await dom.undefine().catch(() => undefined);
+  await undefineWithNvram(target, dom).catch(() => undefined);
   for (const p of paths) {
     const v = await target.volumeByPath(p).catch(() => undefined);
     if (v) await removeAfterStream(v);
