@@ -15,7 +15,7 @@ import { VirtkitError, invalid } from '../errors.js';
 import { argOptBool, argOptFunction, argOptSignal, argOptions } from '../args.js';
 import { abortError } from '../core.js';
 import { DomainXml } from '../xml/domain.js';
-import { volumeXml } from '../xml/volume.js';
+import { VolumeXml, volumeXml } from '../xml/volume.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
 import { nvramPathOf, resolvePool, undefineWithNvram, volumeAt } from './disks.js';
@@ -304,9 +304,8 @@ async function copyItem(
 
 /** The byte size of the volume's file (a qcow2's file, not its virtual size). */
 async function fileSize(v: Volume): Promise<number> {
-  const x = await v.xml();
-  const m = /<physical unit='bytes'>(\d+)<\/physical>/.exec(x);
-  if (m) return Number(m[1]);
+  const physical = new VolumeXml(await v.xml()).physical;
+  if (physical !== undefined) return physical;
   return (await v.info()).allocation;
 }
 
