@@ -4,7 +4,6 @@
 #include "domain.h"
 #include "errors.h"
 #include "event_loop.h"
-#include "guestfs.h"
 #include "call_pool.h"
 #include "storage_pool.h"
 #include "storage_vol.h"
@@ -26,7 +25,6 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   StorageVol::Init(env, exports);
   InitObjects(env, exports);
   VolStream::Init(env, exports);
-  Guestfs::Init(env, exports);
   exports.Set("libvirtVersion", Napi::Number::New(env, LIBVIR_VERSION_NUMBER));
   // getVersion(): the libvirt library loaded at run time (libvirtVersion: the one built against).
   exports.Set("getVersion", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {

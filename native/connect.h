@@ -2,18 +2,20 @@
 #pragma once
 #include <libvirt/libvirt.h>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 #include "virt_calls.h"
 
 namespace vk {
 
 struct ConnShared;
+struct AuthWait;
 
 // Everything one connection holds in libvirt; Close() releases it (RPCs: pool threads only).
 struct Channels {
   virConnectPtr control = nullptr;
   std::vector<virConnectPtr> data;
-  std::vector<int> domainCallbacks, poolCallbacks;
+  std::vector<int> domainCallbacks, poolCallbacks, networkCallbacks, deviceCallbacks, secretCallbacks;
   // The close callback's opaque, ours to delete after unregistering: drivers without close
   // callbacks (test://) accept the registration and drop it, never calling a free function.
   std::shared_ptr<ConnShared>* closeRef = nullptr;
@@ -68,6 +70,13 @@ class Connect : public Napi::ObjectWrap<Connect> {
   Napi::Value StorageVolLookupByPath(const Napi::CallbackInfo& info);
   Napi::Value StorageVolLookupByKey(const Napi::CallbackInfo& info);
   Napi::Value SetEventHandler(const Napi::CallbackInfo& info);
+  Napi::Value AuthReply(const Napi::CallbackInfo& info);
+
+ public:
+  // Main thread: an auth request reached JS (connect.cc, "auth"); answered by authReply().
+  bool AuthAsked(Napi::Env env, std::shared_ptr<AuthWait> w, Napi::Array creds);
+
+ private:
 
   std::shared_ptr<Hub> hub_;
   uint64_t target_ = 0;  // this wrapper's id in the hub, for events
@@ -80,6 +89,9 @@ class Connect : public Napi::ObjectWrap<Connect> {
   unsigned rr_ = 0;
   Channels callbacks_;               // the callback ids (control/data unset)
   std::vector<int> controlWatches_;  // the control connection's sockets, for abort()
+  // Auth requests handed to JS and not answered yet, by id (main thread).
+  std::unordered_map<uint64_t, std::shared_ptr<AuthWait>> authWaits_;
+  uint64_t nextAuth_ = 1;
 
 };
 

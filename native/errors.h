@@ -12,7 +12,7 @@ struct NativeError {
   int code = 0;     // virErrorNumber (virt)
   int domain = 0;   // virErrorDomain (virt)
   int level = 0;    // virErrorLevel (virt)
-  int errnum = 0;   // errno (guestfs)
+  int errnum = 0;   // errno (guestfs; virt: VIR_ERR_SYSTEM_ERROR's int1)
   std::string message;
 
   // Right after a failing libvirt call, on the same thread.

@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-#include "handle.h"
+#include "worker.h"
 
 #include <sys/resource.h>
 #include <sys/syscall.h>

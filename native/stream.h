@@ -1,5 +1,6 @@
-// virStreamPtr wrappers: volume upload/download (virStorageVolUpload/Download, VolStream), a
-// domain's console (virDomainOpenConsole, ConsoleStream, below) and screenshots.
+// virStreamPtr wrappers: volume upload/download (virStorageVolUpload/Download, VolStream:
+// vol_stream.cc, whole-file jobs in vol_stream_file.cc), a domain's console (virDomainOpenConsole,
+// ConsoleStream, below: console_stream.cc) and screenshots (screenshot.cc).
 //
 // A VolStream is made empty by JS (`new VolStream()`, no RPC), then opened by
 // StorageVol.upload/download(stream, offset, length, flags). Every operation is a queued job on a
@@ -56,7 +57,7 @@ class VolStream : public Napi::ObjectWrap<VolStream> {
   uint64_t target_ = 0;
 };
 
-// StorageVol.upload/download(stream, offset, length, flags), defined in stream.cc.
+// StorageVol.upload/download(stream, offset, length, flags), defined in vol_stream.cc.
 Napi::Value OpenVolStream(const Napi::CallbackInfo& info, VolRef vol, bool upload);
 
 // ---- a domain's console (virDomainOpenConsole) ----
@@ -111,5 +112,8 @@ class ConsoleStream : public Napi::ObjectWrap<ConsoleStream> {
 
 // domainScreenshot(domain, screen, flags): { mime, data } (virDomainScreenshot and its stream).
 Napi::Value DomainScreenshot(const Napi::CallbackInfo& info);
+
+// The wrapped Domain of argument i, as a reference of the caller's own (console and screenshot).
+DomainRef DomainArg(const Napi::CallbackInfo& info, size_t i);
 
 }  // namespace vk

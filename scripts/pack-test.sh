@@ -14,9 +14,17 @@ if [ ! -f "$target" ] || newer src package.json; then
   echo "[pack-test] bundling (tsup)"
   npx tsup >/dev/null
 fi
-target=prebuilds/linux-x64/virtkit.node
-if [ ! -f "$target" ] || newer native binding.gyp; then
-  echo "[pack-test] building the N-API prebuild (prebuildify)"
+# The N-API prebuilds: a fresh local build of an addon (newer than every source) is what
+# prebuildify would build again (same binding.gyp, same compiler), so it is stripped and copied
+# (saves two full rebuilds); otherwise prebuildify builds both.
+fresh() { [ -f "$1" ] && [ -z "$(find native binding.gyp guestfs-addon/binding.gyp -newer "$1" -print -quit)" ]; }
+if fresh build/Release/virtkit.node && fresh guestfs-addon/build/Release/virtkit_guestfs.node; then
+  echo "[pack-test] prebuilds from the fresh local builds"
+  mkdir -p prebuilds/linux-x64 guestfs-addon/prebuilds/linux-x64
+  strip --strip-all -o prebuilds/linux-x64/virtkit.node build/Release/virtkit.node
+  strip --strip-all -o guestfs-addon/prebuilds/linux-x64/virtkit_guestfs.node guestfs-addon/build/Release/virtkit_guestfs.node
+else
+  echo "[pack-test] building the N-API prebuilds (prebuildify)"
   npm run prebuildify >/dev/null 2>&1
 fi
 

@@ -21,6 +21,9 @@ PKGS=(
   dnsmasq-base
   # TEST-only: isoinfo, an independent reader of the cloud-init seed ISOs virtkit writes itself
   genisoimage
+  # TEST-only: saslpasswd2 for the SASL daemon of test/integration/connect-auth.test.ts (the SCRAM
+  # plugin is in libsasl2-modules)
+  sasl2-bin libsasl2-modules
 )
 
 missing=()

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 echo "[test] installing npm dependencies"
 npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1 || npm install --ignore-scripts --no-audit --no-fund >/dev/null
-echo "[test] building the addon"
-npx node-gyp rebuild -j "$(nproc)" >/tmp/virtkit-build.log 2>&1 || { tail -40 /tmp/virtkit-build.log; exit 1; }
+echo "[test] building the addons"
+bash scripts/build-native.sh
 echo "[test] type-checking and bundling"
 npx tsc --noEmit -p .
 npx tsup >/dev/null

@@ -9,6 +9,7 @@ import { argInt, argOptEnum, argOptSignal, argOptString, argOptTimeout, argOptio
 import { validateMac } from './validate.js';
 import { virDomainInterfaceAddressesSource, virIPAddrType } from './generated/libvirt-enums.js';
 import { tryParseIp, type IpFamily } from './net/ip.js';
+import { parseTemplateMetadata } from './xml/metadata.js';
 
 /** Where libvirt reads a domain's addresses from. */
 export type AddressSource = 'lease' | 'agent' | 'arp';
@@ -29,12 +30,16 @@ export interface DomainInterfaceAddresses {
 
 /** One address of a domain, flattened ({@link Domain.addresses}). */
 export interface DomainAddress {
+  /** The interface's name ('' for a 'reservation': a clone has no device before it runs). */
   interface: string;
   mac: string | undefined;
   ip: string;
   prefix: number;
   family: IpFamily;
-  source: AddressSource;
+  /** Where it was read: a libvirt source, or 'reservation' (the clone's record of what deploy reserved). */
+  source: AddressSource | 'reservation';
+  /** For a 'reservation': the libvirt network holding it. */
+  network?: string;
 }
 
 /** Options of {@link Domain.waitForAddress}. */
@@ -103,6 +108,15 @@ export async function addresses(core: Core, n: NativeDomain, opts: { source?: Ad
     }
   }
   return [];
+}
+
+/**
+ * @internal The addresses deploy reserved for a clone, from its virtkit record (`md`: the
+ * metadata element, or undefined): known before the clone first boots. None for other domains.
+ */
+export function reservedAddresses(md: string | undefined): DomainAddress[] {
+  const rec = md === undefined ? undefined : parseTemplateMetadata(md);
+  return (rec?.reservations ?? []).map((r) => ({ interface: '', mac: r.mac, ip: r.ip, prefix: r.prefix ?? 32, family: r.family, source: 'reservation' as const, network: r.network }));
 }
 
 function deadlineError(what: string, timeoutMs: number, details: Record<string, unknown>): VirtkitError {

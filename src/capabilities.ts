@@ -1,7 +1,6 @@
 // Host and domain capabilities, parsed to what a program needs to pick a domain type.
-import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
-import { child, children, text as domText } from './xml/doc.js';
+import { child, children, parseXml, text as domText } from './xml/doc.js';
 
 /** One `<guest>` entry of the host capabilities: an OS type and architecture libvirt can run. */
 export interface GuestCapability {
@@ -54,7 +53,8 @@ export interface DomainCapabilities {
 }
 
 function parse(xml: string): Element {
-  const el = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
+  // Through the xml layer: a malformed document is a typed INVALID_ARGUMENT with its position.
+  const el = parseXml(xml, 'capabilities XML').documentElement;
   if (!el) throw new Error('empty capabilities document');
   return el;
 }

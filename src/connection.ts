@@ -6,17 +6,30 @@ import { Core, closedError } from './core.js';
 import { C } from './generated/libvirt-tables.js';
 import { VirtkitError, callNative, invalid, isVirtError } from './errors.js';
 import { Domain } from './domain.js';
+import { type DomainStats, type DomainStatsOptions, connectionStats } from './domain/stats.js';
+import { type SaveOptions, restore as restoreImage, saveImageXml } from './domain/save.js';
 import { StoragePool, Volume } from './storage.js';
 import { Network } from './network.js';
+import { listSecrets, lookupSecret, findSecret, defineSecret, type Secret, type SecretFilter, type SecretRef, type DefineSecretOptions } from './secret.js';
+import type { SecretSpec } from './xml/secret.js';
+import { listNodeDevices, lookupNodeDevice, findNodeDevice, makeNodeDevice, type NodeDevice, type NodeDeviceFilter } from './node-device.js';
+import { listHostInterfaces, lookupHostInterface, findHostInterface, defineHostInterface, changeHostInterfaces, type HostInterface, type HostInterfaceFilter } from './host-interface.js';
+import {
+  listNWFilters, lookupNWFilter, findNWFilter, defineNWFilter, listNWFilterBindings, lookupNWFilterBinding, createNWFilterBinding,
+  type NWFilter, type NWFilterBinding,
+} from './nwfilter.js';
+import type { NWFilterSpec, NWFilterBindingSpec } from './xml/nwfilter.js';
 import { virConnectListAllNetworksFlags } from './generated/libvirt-enums.js';
 import { networkXml, type NetworkSpec } from './xml/network.js';
 import { checkName, normalizeUuid } from './validate.js';
 import { INT32, argInt, argOptBool, argOptions, argString, argTimeout } from './args.js';
 import { decodeEvent, type ConnectionEvents, type VirtEvent } from './events.js';
 import { domainWaiters } from './domain-events.js';
+import { blockJobEvents } from './domain/block-job-events.js';
 import { parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type HostCapabilities } from './capabilities.js';
 import { PoolXml, dirPoolXml } from './xml/pool.js';
 import { probeKvm } from './kvm.js';
+import { AuthSession, CRED_TYPES, openError, type AuthCallback } from './connect-auth.js';
 
 /** Options of {@link Connection.open}. */
 export interface OpenOptions {
@@ -38,6 +51,18 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** Gives the open up: rejects with VirtkitError `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Answers the daemon's credential requests (virConnectOpenAuth): SASL user name and password,
+   * a libssh key passphrase, ... One answer per credential, in order; may be async, and runs
+   * within `timeoutMs`. Each distinct request is put to it once per open (the call channels ask
+   * again; the answers are reused, then forgotten). Without it virtkit never prompts on the
+   * terminal: a daemon that asks for credentials refuses with `AUTH_FAILED`.
+   * @example
+   * await Connection.open('qemu+tcp://h2/system', {
+   *   auth: (creds) => creds.map((c) => (c.type === 'authname' ? 'admin' : c.type === 'passphrase' ? secret : c.defresult ?? '')),
+   * });
+   */
+  auth?: AuthCallback;
 }
 
 /** Warns once about each connection collected without close(), naming where it was opened. */
@@ -96,7 +121,8 @@ export interface NodeInfo {
 /**
  * A connection to a libvirt daemon. Emits 'event' with every VirtEvent, and typed events by
  * kind: 'domain-lifecycle', 'domain-reboot', 'domain-io-error', 'domain-block-job',
- * 'pool-lifecycle', and 'close' when the daemon goes away. `on`/`once`/`off` are typed by
+ * 'pool-lifecycle', 'pool-refresh', 'network-lifecycle', 'node-device-lifecycle', 'node-device-update',
+ * 'secret-lifecycle', 'secret-value-changed', and 'close' when the daemon goes away. `on`/`once`/`off` are typed by
  * {@link ConnectionEvents}: `conn.on('domain-lifecycle', (e) => e.detail)`.
  */
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -117,7 +143,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Opens `uri` (default: LIBVIRT_DEFAULT_URI, else qemu:///session).
-   * @throws VirtkitError `INVALID_ARGUMENT` for a bad URI or option, `TIMEOUT` when the daemon does not answer within `timeoutMs`, `ABORTED`; VirtError when libvirt refuses.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad URI or option (or an `auth` answer of the
+   * wrong shape), `AUTH_FAILED` when the daemon refuses the credentials, wants some and no `auth`
+   * was given, or `auth` throws (its error as `cause`), `CONNECTION_REFUSED` when nothing listens
+   * there, `HOST_UNREACHABLE` when the host cannot be reached, `TIMEOUT` when the daemon (or
+   * `auth`) does not answer within `timeoutMs`, `ABORTED`; VirtError when libvirt refuses otherwise.
    */
   static async open(uri?: string, opts: OpenOptions = {}): Promise<Connection> {
     if (opts === null || typeof opts !== 'object') throw invalid('opts must be an object', { argument: 'opts' });
@@ -128,17 +158,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const callTimeoutMs = argTimeout('callTimeoutMs', opts.callTimeoutMs ?? 60_000);
     const openTimeoutMs = argTimeout('timeoutMs', opts.timeoutMs ?? 30_000);
     if (opts.readOnly !== undefined && typeof opts.readOnly !== 'boolean') throw invalid('readOnly must be a boolean', { argument: 'readOnly' });
+    if (opts.auth !== undefined && typeof opts.auth !== 'function') throw invalid('auth must be a function', { argument: 'auth' });
     const site = (new Error().stack?.split('\n')[2] ?? '').trim() || 'at an unknown place';
     const n = new (native().Connect)();
     // The open runs under a deadline of its own; an open given up on is closed when it lands.
     const opener = new Core(n, target, 0);
-    const opening = callNative(() => n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels));
+    const session = opts.auth ? new AuthSession(opts.auth, target, (id, a) => n.authReply(id, a)) : undefined;
+    // The native wait for an answer is bounded too, a little past the open's deadline (which ends it first).
+    const authWaitMs = openTimeoutMs > 0 ? openTimeoutMs + 1_000 : 0;
+    const opening = callNative(() =>
+      session ? n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels, session.handler, CRED_TYPES, authWaitMs) : n.open(target, opts.readOnly ? C.VIR_CONNECT_RO : 0, channels),
+    );
     let events = 0;
     try {
       events = await opener.call(() => opening, { timeoutMs: openTimeoutMs, signal: opts.signal });
     } catch (e) {
       opening.then(() => n.close(), () => undefined).catch(() => undefined);
-      throw e;
+      if (e instanceof VirtkitError && (e.code === 'TIMEOUT' || e.code === 'ABORTED')) throw e;
+      throw openError(e, target, session);
+    } finally {
+      session?.end(); // unanswered requests fail now (their call threads return); the answers are forgotten
     }
     const resolved = await callNative(() => n.getURI()).catch(async (e: unknown) => {
       await callNative(() => n.close()).catch(() => undefined);
@@ -156,7 +195,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     else if (e.type === 'domain-lifecycle') {
       this.#core.domains.drop(e.domain, e.uuid);
       domainWaiters(this.#core).changed(e.uuid);
-    }
+    } else if (e.type === 'domain-block-job') blockJobEvents(this.#core).emit(e.uuid, e);
     // Each event under its own name: the map pairs the name with this very type.
     (this.emit as (name: VirtEvent['type'], e: VirtEvent) => boolean)(e.type, e);
     this.emit('event', e);
@@ -171,6 +210,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#core.failAll(closedError(reason));
     this.#n.abort();
     domainWaiters(this.#core).lost();
+    blockJobEvents(this.#core).lost();
   }
 
   /** The URI libvirt resolved (e.g. 'qemu:///system'). */
@@ -389,6 +429,39 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#made(await this.#core.call(() => this.#n.domainCreateXML(xml, flags)));
   }
 
+  /**
+   * Statistics of many domains in one call (virConnectGetAllDomainStats, or virDomainListGetStats
+   * for the `domains` given): typed records with per-device arrays, see {@link Domain.stats}.
+   * Without `domains`, the filter options (`active`, `running`, ...) pick which.
+   */
+  async domainStats(domains?: Domain[] | DomainStatsOptions, opts?: DomainStatsOptions): Promise<DomainStats<Domain>[]> {
+    const list = Array.isArray(domains) ? domains : undefined;
+    const o = Array.isArray(domains) ? opts : (domains ?? opts);
+    return connectionStats(this.#core, (n) => new Domain(this.#core, n), list?.map((d, i) => {
+      if (!(d instanceof Domain)) throw invalid(`domains[${i}] must be a Domain`, { argument: `domains[${i}]` });
+      if (d.core !== this.#core) throw invalid(`domains[${i}] belongs to another connection`, { argument: `domains[${i}]` });
+      return d.nativeHandle;
+    }), o);
+  }
+
+  /** Statistics of every domain the filter options pick (virConnectGetAllDomainStats): {@link Connection.domainStats} without a domain list. */
+  allDomainStats(opts?: DomainStatsOptions): Promise<DomainStats<Domain>[]> {
+    return this.domainStats(opts ?? {});
+  }
+
+  /**
+   * Restores a domain saved with {@link Domain.save} from `path` (on the daemon's host); resolves
+   * with it. `paused`/`running` override the saved state; `xml` replaces the definition (same ABI).
+   */
+  async restore(path: string, opts?: SaveOptions): Promise<Domain> {
+    const uuid = await restoreImage(this.#core, path, opts);
+    return this.domain(uuid, { fresh: true });
+  }
+  /** The domain XML stored in a saved image. */
+  saveImageXml(path: string, opts?: { secure?: boolean }): Promise<string> {
+    return saveImageXml(this.#core, path, opts);
+  }
+
   // ---- storage ----
 
   /**
@@ -531,6 +604,133 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async createNetwork(spec: NetworkSpec | string): Promise<Network> {
     const xml = typeof spec === 'string' ? argString('spec', spec, { nonBlank: true }) : networkXml(spec);
     return new Network(this.#core, await this.#core.call(() => this.#n.networkCreateXML(xml)));
+  }
+
+  // ---- host objects: secrets, node devices, host interfaces, network filters (bodies in their own files) ----
+
+  /**
+   * Secrets; `ephemeral`/`private` narrow the list.
+   * @throws VirtError `VIR_ERR_NO_SUPPORT` when the driver keeps no secrets (the test driver).
+   */
+  secrets(filter: SecretFilter = {}): Promise<Secret[]> {
+    return listSecrets(this.#core, filter);
+  }
+  /**
+   * A secret by UUID, or by the `{ type, usage }` it was defined with (e.g. `{ type: 'volume', usage: '/var/lib/x.qcow2' }`).
+   * @throws VirtkitError `INVALID_ARGUMENT` for a string that is not a UUID or a bad usage; VirtError `VIR_ERR_NO_SECRET` when there is none.
+   */
+  secret(ref: SecretRef): Promise<Secret> {
+    return lookupSecret(this.#core, ref);
+  }
+  /** The secret, or undefined when there is none. */
+  findSecret(ref: SecretRef): Promise<Secret | undefined> {
+    return findSecret(this.#core, ref);
+  }
+  /**
+   * Defines a secret from a typed spec or XML, and sets its value when `opts.value` is given (a
+   * secret this call defined is removed again when the value cannot be set). The value is never
+   * part of an error message.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad spec (nothing defined); VirtError when libvirt refuses (e.g. another secret has this usage).
+   */
+  defineSecret(spec: SecretSpec | string, opts: DefineSecretOptions = {}): Promise<Secret> {
+    return defineSecret(this.#core, spec, opts);
+  }
+
+  /**
+   * Host devices; `cap` narrows to a capability ('pci', 'net', 'usb_device', 'storage', 'mdev', ...).
+   * @throws VirtkitError `INVALID_ARGUMENT` for an unknown capability.
+   */
+  nodeDevices(filter: NodeDeviceFilter = {}): Promise<NodeDevice[]> {
+    return listNodeDevices(this.#core, filter);
+  }
+  /**
+   * A host device by name (e.g. 'pci_0000_00_1f_2').
+   * @throws VirtError `VIR_ERR_NO_NODE_DEVICE` when there is none.
+   */
+  nodeDevice(name: string): Promise<NodeDevice> {
+    return lookupNodeDevice(this.#core, name);
+  }
+  /** The host device, or undefined when there is none. */
+  findNodeDevice(name: string): Promise<NodeDevice | undefined> {
+    return findNodeDevice(this.#core, name);
+  }
+  /** Creates a device from XML (a vHBA on an fc_host, a transient mediated device) and starts it. */
+  createNodeDevice(xml: string): Promise<NodeDevice> {
+    return makeNodeDevice(this.#core, 'create', xml);
+  }
+  /** Defines a persistent device from XML (a mediated device), not started: `dev.start()`. */
+  defineNodeDevice(xml: string): Promise<NodeDevice> {
+    return makeNodeDevice(this.#core, 'define', xml);
+  }
+
+  /** The host's own network interfaces (NICs, bridges, bonds, VLANs); `active`/`inactive` narrow the list. */
+  hostInterfaces(filter: HostInterfaceFilter = {}): Promise<HostInterface[]> {
+    return listHostInterfaces(this.#core, filter);
+  }
+  /**
+   * A host interface by name, or by MAC ('aa:bb:cc:dd:ee:ff').
+   * @throws VirtError `VIR_ERR_NO_INTERFACE` when there is none, `VIR_ERR_MULTIPLE_INTERFACES` when several have the MAC.
+   */
+  hostInterface(nameOrMac: string): Promise<HostInterface> {
+    return lookupHostInterface(this.#core, nameOrMac);
+  }
+  /** The host interface, or undefined when there is none. */
+  findHostInterface(nameOrMac: string): Promise<HostInterface | undefined> {
+    return findHostInterface(this.#core, nameOrMac);
+  }
+  /** Defines (or redefines) a host interface from `<interface>` XML; not started. */
+  defineHostInterface(xml: string): Promise<HostInterface> {
+    return defineHostInterface(this.#core, xml);
+  }
+  /**
+   * Changes the host's interfaces as one transaction: `fn` runs between virInterfaceChangeBegin
+   * and virInterfaceChangeCommit; when it throws, every change it made is rolled back
+   * (virInterfaceChangeRollback) and its error rethrown. One transaction at a time per host.
+   * @throws VirtError `VIR_ERR_OPERATION_INVALID` when another transaction is open.
+   */
+  changeHostInterfaces<T>(fn: () => Promise<T> | T): Promise<T> {
+    return changeHostInterfaces(this.#core, fn);
+  }
+
+  /** Network filters. @throws VirtError `VIR_ERR_NO_SUPPORT` when the daemon has no nwfilter driver. */
+  nwfilters(): Promise<NWFilter[]> {
+    return listNWFilters(this.#core);
+  }
+  /**
+   * A network filter by name or UUID.
+   * @throws VirtError `VIR_ERR_NO_NWFILTER` when there is none.
+   */
+  nwfilter(nameOrUuid: string): Promise<NWFilter> {
+    return lookupNWFilter(this.#core, nameOrUuid);
+  }
+  /** The network filter, or undefined when there is none. */
+  findNWFilter(nameOrUuid: string): Promise<NWFilter | undefined> {
+    return findNWFilter(this.#core, nameOrUuid);
+  }
+  /**
+   * Defines (or redefines) a network filter from a typed spec or XML.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad spec (nothing defined); VirtError when libvirt refuses.
+   */
+  defineNWFilter(spec: NWFilterSpec | string): Promise<NWFilter> {
+    return defineNWFilter(this.#core, spec);
+  }
+  /** The filters bound to guest ports now. */
+  nwfilterBindings(): Promise<NWFilterBinding[]> {
+    return listNWFilterBindings(this.#core);
+  }
+  /**
+   * The binding of the port `portDev` (e.g. 'vnet0').
+   * @throws VirtError `VIR_ERR_NO_NWFILTER_BINDING` when the port has none.
+   */
+  nwfilterBinding(portDev: string): Promise<NWFilterBinding> {
+    return lookupNWFilterBinding(this.#core, portDev);
+  }
+  /**
+   * Applies a filter to a port from a typed spec or XML.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad spec (nothing made); VirtError when libvirt refuses.
+   */
+  createNWFilterBinding(spec: NWFilterBindingSpec | string): Promise<NWFilterBinding> {
+    return createNWFilterBinding(this.#core, spec);
   }
 
   /** Short form for console.log and the REPL: URI and open/closed. */

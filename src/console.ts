@@ -5,7 +5,8 @@
 import { Duplex } from 'node:stream';
 import type { NativeDomain } from './native.js';
 import { native } from './native.js';
-import { type Core, abortError } from './core.js';
+import type { Core } from './core.js';
+import { abortError } from './util/abort.js';
 import { VirtkitError, fromNative, isVirtError } from './errors.js';
 import { argOptBool, argOptSignal, argOptString, argOptions } from './args.js';
 

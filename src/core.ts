@@ -6,7 +6,6 @@ import type { NativeConnect, NativeDomain } from './native.js';
 import { VirtkitError, fromNative } from './errors.js';
 import { abortError } from './util/abort.js';
 
-// Moved to util/abort.ts; re-exported for the modules that still import them from here.
 export { abortError, sleep } from './util/abort.js';
 
 /** Per-call options accepted by long or blocking operations. */

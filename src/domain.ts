@@ -12,6 +12,14 @@ import { argBool, argEnum, argNullableString, argOptBool, argOptEnum, argOptSign
 import { type ConsoleOptions, type DomainConsole, openConsole } from './console.js';
 import { type Screenshot, type ScreenshotOptions, takeScreenshot } from './screenshot.js';
 import * as addr from './addresses.js';
+import { type HostKey, type HostKeysOptions, hostKeys } from './hostkeys.js';
+import * as stats from './domain/stats.js';
+import * as devices from './domain/devices.js';
+import * as resources from './domain/resources.js';
+import * as saves from './domain/save.js';
+import * as snaps from './domain/snapshot.js';
+import * as jobs from './domain/blockjob.js';
+import { DomainAgent, type GuestInfo, type GuestInfoType } from './domain/agent.js';
 
 /** Domain state, as libvirt's virDomainState without the prefix, lower-case. */
 export type DomainState = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
@@ -20,7 +28,9 @@ const DOMAIN_STATES: readonly DomainState[] = ['nostate', 'running', 'blocked', 
 
 import { VIRTKIT_NS, parseTemplateMetadata } from './xml/metadata.js';
 import { DomainXml } from './xml/domain.js';
-import { snapshotXml } from './xml/snapshot.js';
+import type { DeviceSpec } from './xml/device-spec.js';
+import { virDomainUndefineFlagsValues } from './generated/libvirt-enums.js';
+const { VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA } = virDomainUndefineFlagsValues;
 export { VIRTKIT_NS };
 
 export function stateName(n: number): DomainState {
@@ -90,6 +100,10 @@ export class Domain {
   /** @internal */
   get core(): Core {
     return this.#core;
+  }
+  /** @internal The native handle (for calls on several domains at once, e.g. Connection.domainStats). */
+  get nativeHandle(): NativeDomain {
+    return this.#n;
   }
 
   /** The running domain's id, or -1 when it is not running. */
@@ -277,8 +291,10 @@ export class Domain {
     if (def.os.nvram) flags |= opts.nvram === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM : C.VIR_DOMAIN_UNDEFINE_NVRAM;
     if (def.tpms.length > 0) flags |= opts.tpm === false ? C.VIR_DOMAIN_UNDEFINE_KEEP_TPM : C.VIR_DOMAIN_UNDEFINE_TPM;
     if (opts.managedSave !== false && (await this.hasManagedSaveImage().catch(() => false))) flags |= C.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
-    if (opts.snapshotsMetadata !== false && (await this.snapshots().catch(() => [])).length > 0)
+    if (opts.snapshotsMetadata !== false && (await this.snapshotNames().catch(() => [])).length > 0)
       flags |= C.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+    if (opts.snapshotsMetadata !== false && (await this.#core.call(() => this.#n.listAllCheckpoints(0)).then((l) => (l.forEach((c) => c.free()), l.length)).catch(() => 0)) > 0)
+      flags |= VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
     this.#forget();
     await this.#core.call(() => this.#n.undefine(flags));
   }
@@ -358,37 +374,52 @@ export class Domain {
     await this.#core.call(() => this.#n.setMetadata(type, value, null, null, C.VIR_DOMAIN_AFFECT_CONFIG));
   }
 
-  // ---- snapshots (addressed by name) ----
+  // ---- snapshots and checkpoints (objects: src/domain/snapshot.ts; by name below) ----
 
-  /** Creates a snapshot from snapshot XML, or from a name and description; returns its name. */
-  async createSnapshot(spec: string | { name?: string; description?: string; diskOnly?: boolean; atomic?: boolean }): Promise<string> {
-    let xml: string;
-    let flags = 0;
-    if (typeof spec === 'string') xml = argString('spec', spec, { nonBlank: true });
-    else {
-      if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
-        throw invalid(`spec must be snapshot XML or an options object (got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec})`, { argument: 'spec' });
-      argOptString('spec.description', spec.description);
-      argOptBool('spec.diskOnly', spec.diskOnly);
-      argOptBool('spec.atomic', spec.atomic);
-      if (spec.name !== undefined) checkName('snapshot', spec.name, 'spec.name');
-      xml = snapshotXml({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(spec.description !== undefined ? { description: spec.description } : {}) });
-      flags = (spec.diskOnly ? C.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY : 0) | (spec.atomic ? C.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC : 0);
-    }
-    return this.#core.call(() => this.#n.snapshotCreateXML(xml, flags));
+  /**
+   * Creates a snapshot from a typed spec (name, description, memory, per-disk choices, flags) or
+   * from snapshot XML; resolves with it.
+   * @throws VirtkitError `INVALID_ARGUMENT` for a bad spec or malformed XML; VirtError when libvirt refuses.
+   */
+  createSnapshot(spec: string | snaps.SnapshotSpec): Promise<snaps.DomainSnapshot> {
+    return snaps.createSnapshot(this.#core, this.#n, spec);
+  }
+  /** The domain's snapshots (`roots`: only those without a parent; `leaves`: only those without children). */
+  snapshots(opts?: { roots?: boolean; leaves?: boolean }): Promise<snaps.DomainSnapshot[]> {
+    return snaps.listSnapshots(this.#core, this.#n, opts);
+  }
+  /**
+   * The snapshot `name`.
+   * @throws VirtError `VIR_ERR_NO_DOMAIN_SNAPSHOT` when there is no such snapshot.
+   */
+  snapshot(name: string): Promise<snaps.DomainSnapshot> {
+    return snaps.lookupSnapshot(this.#core, this.#n, name);
+  }
+  /** The current snapshot, or undefined when there is none. */
+  currentSnapshot(): Promise<snaps.DomainSnapshot | undefined> {
+    return snaps.currentSnapshot(this.#core, this.#n);
   }
   /** Names of the domain's snapshots. */
-  snapshots(): Promise<string[]> {
+  snapshotNames(): Promise<string[]> {
     return this.#core.call(() => this.#n.listAllSnapshots(0));
   }
-  /** The current snapshot's name, or undefined when there is none. */
-  async currentSnapshot(): Promise<string | undefined> {
-    try {
-      return await this.#core.call(() => this.#n.snapshotCurrent());
-    } catch (e) {
-      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_SNAPSHOT')) return undefined;
-      throw e;
-    }
+  /**
+   * Creates a checkpoint (dirty bitmaps, for incremental backups) from a spec or checkpoint XML.
+   * A domain cannot have snapshots and checkpoints at once (libvirt's rule).
+   */
+  createCheckpoint(spec?: string | snaps.CheckpointSpec): Promise<snaps.DomainCheckpoint> {
+    return snaps.createCheckpoint(this.#core, this.#n, spec);
+  }
+  /** The domain's checkpoints (`roots` / `leaves` as for snapshots). */
+  checkpoints(opts?: { roots?: boolean; leaves?: boolean }): Promise<snaps.DomainCheckpoint[]> {
+    return snaps.listCheckpoints(this.#core, this.#n, opts);
+  }
+  /**
+   * The checkpoint `name`.
+   * @throws VirtError `VIR_ERR_NO_DOMAIN_CHECKPOINT` when there is none.
+   */
+  checkpoint(name: string): Promise<snaps.DomainCheckpoint> {
+    return snaps.lookupCheckpoint(this.#core, this.#n, name);
   }
   /**
    * The XML of the snapshot `name`.
@@ -415,6 +446,149 @@ export class Domain {
     argOptions('opts', opts);
     argOptBool('opts.children', opts.children);
     await this.#core.call(() => this.#n.snapshotDelete(name, opts.children ? C.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0));
+  }
+
+  // ---- stats (src/domain/stats.ts) ----
+
+  /**
+   * Statistics of the domain (virDomainListGetStats): state, CPU, balloon, vCPUs, and per-device
+   * arrays for interfaces and disks; `groups` picks which (default: all the driver has).
+   */
+  stats(opts?: stats.StatsOptions): Promise<Omit<stats.DomainStats<Domain>, 'domain'>> {
+    return stats.domainStatsOf(this.#core, this.#n, opts);
+  }
+  /** The guest's memory statistics from the balloon driver (virDomainMemoryStats), sizes in KiB. */
+  memoryStats(): Promise<stats.MemoryStats> {
+    return stats.memoryStats(this.#core, this.#n);
+  }
+  /** I/O counters of one disk, by target ('vda') or source path (virDomainBlockStats). */
+  blockStats(disk: string): Promise<stats.BlockStats> {
+    return stats.blockStats(this.#core, this.#n, disk);
+  }
+  /** Traffic counters of one interface, by host device name ('vnet0') or MAC (virDomainInterfaceStats). */
+  interfaceStats(device: string): Promise<stats.InterfaceStats> {
+    return stats.interfaceStats(this.#core, this.#n, device);
+  }
+
+  // ---- memory, vCPUs and devices (src/domain/resources.ts, devices.ts) ----
+
+  /**
+   * Sets the memory in KiB: the balloon target of the running domain (`live`), the persistent
+   * definition (`config`), or both; neither: libvirt's current. `maximum`: the maximum instead.
+   * @throws VirtError `VIR_ERR_INVALID_ARG` above the maximum.
+   */
+  setMemory(kib: number, opts?: resources.SetMemoryOptions): Promise<void> {
+    return resources.setMemory(this.#core, this.#n, kib, opts);
+  }
+  /** Sets the number of vCPUs (`live`: hotplug, `config`, `maximum`, `guest`: through the agent). */
+  setVcpus(count: number, opts?: resources.SetVcpusOptions): Promise<void> {
+    return resources.setVcpus(this.#core, this.#n, count, opts);
+  }
+  /** The vCPU count (`maximum`: the most it may have) of the `live` or `config` definition. */
+  vcpuCount(opts?: devices.AffectOptions & { maximum?: boolean; guest?: boolean }): Promise<number> {
+    return resources.vcpuCount(this.#core, this.#n, opts);
+  }
+  /**
+   * Attaches a device: a typed spec (`{ disk: {...} }`, `{ interface: {...} }`) or device XML
+   * (checked well-formed first), `live`, `config` or both (neither: libvirt's current).
+   * @throws VirtkitError `INVALID_ARGUMENT` before any call for a bad spec or XML; VirtError when libvirt refuses.
+   */
+  attachDevice(device: DeviceSpec | string, opts?: devices.AffectOptions): Promise<void> {
+    return devices.attachDevice(this.#core, this.#n, device, opts);
+  }
+  /** Detaches a device given as a spec, device XML or `{ alias }`. */
+  detachDevice(device: DeviceSpec | string | { alias: string }, opts?: devices.AffectOptions): Promise<void> {
+    return devices.detachDevice(this.#core, this.#n, device, opts);
+  }
+  /** Changes a device in place (e.g. a CD-ROM's media, an interface's link state); `force` ejects a locked tray. */
+  updateDevice(device: DeviceSpec | string, opts?: devices.AffectOptions & { force?: boolean }): Promise<void> {
+    return devices.updateDevice(this.#core, this.#n, device, opts);
+  }
+
+  // ---- saving state (src/domain/save.ts) ----
+
+  /** Saves the running domain's memory into libvirt's managed image and stops it; the next start resumes it. */
+  managedSave(opts?: Omit<saves.SaveOptions, 'xml'>): Promise<void> {
+    return saves.managedSave(this.#core, this.#n, opts);
+  }
+  /** Same as {@link Domain.hasManagedSaveImage}. */
+  hasManagedSave(): Promise<boolean> {
+    return this.hasManagedSaveImage();
+  }
+  /** Deletes the managed-save image: the next start boots afresh. */
+  removeManagedSave(): Promise<void> {
+    return saves.removeManagedSave(this.#core, this.#n);
+  }
+  /**
+   * Saves the running domain's state to `path` (a file on the daemon's host) and stops it;
+   * {@link Connection.restore} brings it back.
+   */
+  save(path: string, opts?: saves.SaveOptions): Promise<void> {
+    return saves.save(this.#core, this.#n, path, opts);
+  }
+
+  // ---- block jobs (src/domain/blockjob.ts) ----
+
+  /**
+   * Starts pulling the backing chain of `disk` (target or path) into its top image; resolves with
+   * the job once libvirt has started it. `job.wait({ onProgress, signal })` waits for the end.
+   */
+  blockPull(disk: string, opts?: jobs.BlockPullOptions): Promise<jobs.BlockJob> {
+    return jobs.blockPull(this.#core, this.#n, this.uuid, disk, opts);
+  }
+  /**
+   * Starts committing `top` (default: the active layer, an active commit that ends 'ready' and needs
+   * a pivot: `job.wait({ pivot: true })`) into `base` (default: the bottom of the chain).
+   */
+  blockCommit(disk: string, opts?: jobs.BlockCommitOptions): Promise<jobs.BlockJob> {
+    return jobs.blockCommit(this.#core, this.#n, this.uuid, disk, opts);
+  }
+  /**
+   * Starts copying `disk` to `dest` (a path or `{ path, format, type }`); the job mirrors once
+   * ready, until `job.pivot()` (switch to the copy) or `job.abort()` (keep the original).
+   */
+  blockCopy(disk: string, dest: string | { path: string; format?: string; type?: 'file' | 'block' }, opts?: jobs.BlockCopyOptions): Promise<jobs.BlockJob> {
+    return jobs.blockCopy(this.#core, this.#n, this.uuid, disk, dest, opts);
+  }
+  /** Starts rebasing `disk` onto `base` (null: pull everything, flattening the chain). */
+  blockRebase(disk: string, base: string | null, opts?: jobs.BlockRebaseOptions): Promise<jobs.BlockJob> {
+    return jobs.blockRebase(this.#core, this.#n, this.uuid, disk, base, opts);
+  }
+
+  // ---- the guest agent (src/domain/agent.ts) ----
+
+  #agent?: DomainAgent;
+  /**
+   * The domain's QEMU guest agent: raw `command()`, `info()`, SSH keys, passwords, fsFreeze/fsThaw.
+   * Every call rejects with VirtkitError `AGENT_UNAVAILABLE` when the domain has no agent channel
+   * or the agent is not connected, `DOMAIN_NOT_RUNNING` when the domain is shut off.
+   */
+  get agent(): DomainAgent {
+    return (this.#agent ??= new DomainAgent(this.#core, () => this.#n, () => this.name));
+  }
+  /** Same as `agent.info(types)`. */
+  guestInfo(types?: GuestInfoType[]): Promise<GuestInfo> {
+    return this.agent.info(types);
+  }
+  /** Same as `agent.authorizedKeys(user)`. */
+  authorizedKeys(user: string): Promise<string[]> {
+    return this.agent.authorizedKeys(user);
+  }
+  /** Same as `agent.setAuthorizedKeys(user, keys, opts)`. */
+  setAuthorizedKeys(user: string, keys: string[], opts?: { append?: boolean; remove?: boolean }): Promise<void> {
+    return this.agent.setAuthorizedKeys(user, keys, opts);
+  }
+  /** Same as `agent.setUserPassword(user, password, opts)`: the password never appears in an error. */
+  setUserPassword(user: string, password: string, opts?: { encrypted?: boolean }): Promise<void> {
+    return this.agent.setUserPassword(user, password, opts);
+  }
+  /** Same as `agent.fsFreeze(mountpoints)`. */
+  fsFreeze(mountpoints?: string[]): Promise<number> {
+    return this.agent.fsFreeze(mountpoints);
+  }
+  /** Same as `agent.fsThaw(mountpoints)`. */
+  fsThaw(mountpoints?: string[]): Promise<number> {
+    return this.agent.fsThaw(mountpoints);
   }
 
   /**
@@ -446,9 +620,12 @@ export class Domain {
   /**
    * The domain's addresses, one entry each, loopback and IPv6 link-local left out. `'any'`
    * (default): the first of lease, agent, arp that has any; a source that is unavailable counts as empty.
+   * `'reservation'`: the addresses deploy reserved for a virtkit clone (its record), known before
+   * the first boot and whether or not it runs; none for other domains.
    */
-  addresses(opts?: { source?: addr.AddressSource | 'any' }): Promise<addr.DomainAddress[]> {
-    return addr.addresses(this.#core, this.#n, opts);
+  async addresses(opts?: { source?: addr.AddressSource | 'any' | 'reservation' }): Promise<addr.DomainAddress[]> {
+    if (typeof opts === 'object' && opts?.source === 'reservation') return addr.reservedAddresses(await this.metadata(VIRTKIT_NS));
+    return addr.addresses(this.#core, this.#n, opts as { source?: addr.AddressSource | 'any' });
   }
   /**
    * Resolves with the first address that shows (optionally of one MAC or family), polling with
@@ -467,10 +644,22 @@ export class Domain {
   waitForPort(port: number, opts?: addr.WaitForPortOptions): Promise<{ host: string; port: number }> {
     return addr.waitForPort(this.#core, this.#n, this.name, port, opts);
   }
+  /**
+   * The guest's SSH host keys as its first boot reported them (virtkit's first-boot script, or
+   * cloud-init), to pin before the first SSH connection: through qemu-guest-agent when the domain
+   * has its channel, else from the domain's serial log file (local connections). Waits for the
+   * report (polling with backoff); each fingerprint is computed here from the key.
+   * @throws VirtkitError `TIMEOUT`, `ABORTED`, `DOMAIN_NOT_RUNNING` (shut off with no report),
+   *   `NOT_FOUND` (neither a serial log file nor an agent channel), `IO_ERROR`.
+   */
+  hostKeys(opts?: HostKeysOptions): Promise<HostKey[]> {
+    return hostKeys(this.#core, this.#n, this.name, opts);
+  }
 
   /**
    * Migrates the domain to another host; resolves to the Domain there. A virtkit linked clone
-   * copies only its overlay, re-pointed at the template's replica on the target (see src/migrate.ts).
+   * copies only its overlay, re-pointed at the template's replica on the target (see src/migrate.ts):
+   * running, through QEMU's NBD mirror; shut off, streamed as a file (src/migrate-offline.ts).
    * @throws VirtkitError `NOT_FOUND` / `TEMPLATE_NOT_READY` when the clone's template has no ready replica on the target.
    */
   async migrate(target: MigrationTarget, opts?: MigrateOptions): Promise<Domain> {

@@ -37,6 +37,7 @@ export type VirtkitErrorCode =
   | 'NATIVE_USAGE'
   | 'IO_ERROR'
   | 'ADDON_NOT_LOADED'
+  | 'GUESTFS_UNAVAILABLE'
   | 'LAUNCH_FAILED'
   | 'BACKING_MISSING'
   | 'FORMAT_MISMATCH'
@@ -44,11 +45,17 @@ export type VirtkitErrorCode =
   | 'IMAGE_IN_USE'
   | 'NO_FIRSTBOOT_HOOK'
   | 'MOUNT_FAILED'
+  | 'DECRYPT_FAILED'
   | 'REPLICA_MISMATCH'
   | 'HOST_UNREACHABLE'
+  | 'CONNECTION_REFUSED'
+  | 'AUTH_FAILED'
   | 'REMOTE_DISKS'
   | 'ADDRESS_RANGE_FULL'
-  | 'ADDRESS_IN_USE';
+  | 'ADDRESS_IN_USE'
+  | 'BLOCK_JOB_FAILED'
+  | 'AGENT_UNAVAILABLE'
+  | 'NOT_PCI_DEVICE';
 
 /** A refusal by virtkit itself: bad input, wrong state, unsupported guest. Nothing was changed. */
 export class VirtkitError extends Error {
@@ -88,7 +95,9 @@ export class VirtError extends Error {
   readonly domainNumber: number;
   /** virErrorLevel: 1 warning, 2 error. */
   readonly level: number;
-  constructor(message: string, number: number, domainNumber: number, level = 2) {
+  /** For VIR_ERR_SYSTEM_ERROR, the errno libvirt reported (e.g. 111, ECONNREFUSED), when it gave one. */
+  readonly errno?: number;
+  constructor(message: string, number: number, domainNumber: number, level = 2, errno?: number) {
     super(message);
     brand(this, 'VirtError');
     this.number = number;
@@ -96,6 +105,7 @@ export class VirtError extends Error {
     this.domainNumber = domainNumber;
     this.domain = errorDomains[domainNumber] ?? `VIR_FROM_${domainNumber}`;
     this.level = level;
+    if (errno !== undefined) this.errno = errno;
   }
 }
 
@@ -130,7 +140,7 @@ export function fromNative(e: unknown): Error {
   if (e instanceof VirtkitError || e instanceof VirtError || e instanceof GuestfsError) return e;
   const n = e as NativeRejection;
   if (n && typeof n === 'object') {
-    if (n.native === 'virt') return new VirtError(n.message, n.virCode ?? 1, n.virDomain ?? 0, n.virLevel ?? 2);
+    if (n.native === 'virt') return new VirtError(n.message, n.virCode ?? 1, n.virDomain ?? 0, n.virLevel ?? 2, n.errno);
     if (n.native === 'guestfs') return new GuestfsError(n.message, n.errno ?? 0);
     if (n.native === 'usage') return new VirtkitError('NATIVE_USAGE', n.message, { cause: e });
     if (n.native === 'invalid') return new VirtkitError('INVALID_ARGUMENT', n.message, { cause: e });

@@ -3,8 +3,10 @@ import type { NativeEvent } from './native.js';
 import {
   closeReasons, domainEventTypes, eventDefinedDetails, eventUndefinedDetails, eventStartedDetails, eventSuspendedDetails,
   eventResumedDetails, eventStoppedDetails, eventShutdownDetails, eventPMSuspendedDetails, eventCrashedDetails,
-  poolEventTypes, blockJobTypes, blockJobStatus, ioErrorActions,
+  poolEventTypes, blockJobTypes, blockJobStatus, ioErrorActions, networkEventTypes, nodeDeviceEventTypes, secretEventTypes,
+  secretUsageTypes,
 } from './generated/libvirt-tables.js';
+import type { SecretUsageType } from './xml/secret.js';
 
 /**
  * A domain changed lifecycle state (VIR_DOMAIN_EVENT_ID_LIFECYCLE): defined, started, stopped, ...
@@ -59,6 +61,72 @@ export interface DomainBlockJobEvent { type: 'domain-block-job'; domain: string;
  */
 export interface PoolLifecycleEvent { type: 'pool-lifecycle'; pool: string; uuid: string; event: string; detail: number }
 /**
+ * A storage pool's volume list was refreshed (VIR_STORAGE_POOL_EVENT_ID_REFRESH), e.g. by `StoragePool.refresh()`.
+ * @property type - Always 'pool-refresh'.
+ * @property pool - The pool's name.
+ * @property uuid - The pool's UUID.
+ */
+export interface PoolRefreshEvent { type: 'pool-refresh'; pool: string; uuid: string }
+/**
+ * A virtual network changed lifecycle state (VIR_NETWORK_EVENT_ID_LIFECYCLE).
+ * @property type - Always 'network-lifecycle'.
+ * @property network - The network's name.
+ * @property uuid - The network's UUID.
+ * @property event - 'defined', 'undefined', 'started' or 'stopped' (a value this libvirt does not name: its number).
+ * @property detail - libvirt's numeric event detail (0 for all current events).
+ */
+export interface NetworkLifecycleEvent {
+  type: 'network-lifecycle';
+  network: string;
+  uuid: string;
+  event: 'defined' | 'undefined' | 'started' | 'stopped' | (string & {});
+  detail: number;
+}
+/**
+ * A host (node) device appeared, went or had its definition change (VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE).
+ * @property type - Always 'node-device-lifecycle'.
+ * @property device - The device's name, e.g. 'scsi_host5'.
+ * @property event - 'created', 'deleted', 'defined' or 'undefined' (a value this libvirt does not name: its number).
+ * @property detail - libvirt's numeric event detail (0 for all current events).
+ */
+export interface NodeDeviceLifecycleEvent {
+  type: 'node-device-lifecycle';
+  device: string;
+  event: 'created' | 'deleted' | 'defined' | 'undefined' | (string & {});
+  detail: number;
+}
+/**
+ * A host device's properties changed (VIR_NODE_DEVICE_EVENT_ID_UPDATE).
+ * @property type - Always 'node-device-update'.
+ * @property device - The device's name.
+ */
+export interface NodeDeviceUpdateEvent { type: 'node-device-update'; device: string }
+/**
+ * A secret was defined or undefined (VIR_SECRET_EVENT_ID_LIFECYCLE).
+ * @property type - Always 'secret-lifecycle'.
+ * @property uuid - The secret's UUID.
+ * @property usageType - What the secret is for: 'none', 'volume', 'ceph', 'iscsi', 'tls' or 'vtpm'.
+ * @property usageId - The usage's identifier (volume path, Ceph/iSCSI name, ...); absent for 'none'.
+ * @property event - 'defined' or 'undefined' (a value this libvirt does not name: its number).
+ * @property detail - libvirt's numeric event detail (0 for all current events).
+ */
+export interface SecretLifecycleEvent {
+  type: 'secret-lifecycle';
+  uuid: string;
+  usageType: SecretUsageType | (string & {});
+  usageId?: string;
+  event: 'defined' | 'undefined' | (string & {});
+  detail: number;
+}
+/**
+ * A secret's value was set (VIR_SECRET_EVENT_ID_VALUE_CHANGED). The value itself is not in the event.
+ * @property type - Always 'secret-value-changed'.
+ * @property uuid - The secret's UUID.
+ * @property usageType - What the secret is for, as in {@link SecretLifecycleEvent}.
+ * @property usageId - The usage's identifier; absent for 'none'.
+ */
+export interface SecretValueChangedEvent { type: 'secret-value-changed'; uuid: string; usageType: SecretUsageType | (string & {}); usageId?: string }
+/**
  * The connection to the daemon closed; calls on it now reject with VirtkitError `CLOSED`.
  * @property type - Always 'close'.
  * @property reason - Why: 'error', 'eof' (daemon gone), 'keepalive' (daemon stopped answering) or 'client'.
@@ -70,7 +138,10 @@ export interface CloseEvent { type: 'close'; reason: 'error' | 'eof' | 'keepaliv
  * A new kind of event is one more member here (and its case in decodeEvent): the typed
  * `on`/`once` of Connection follow from this union.
  */
-export type VirtEvent = DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent | PoolLifecycleEvent | CloseEvent;
+export type VirtEvent =
+  | DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent
+  | PoolLifecycleEvent | PoolRefreshEvent | NetworkLifecycleEvent | NodeDeviceLifecycleEvent | NodeDeviceUpdateEvent
+  | SecretLifecycleEvent | SecretValueChangedEvent | CloseEvent;
 
 /** The event name of each kind of event (its `type`). */
 export type VirtEventName = VirtEvent['type'];
@@ -87,6 +158,12 @@ const detailTables = [
 ];
 const strip = (s: string | undefined, prefix: RegExp, fallback: number): string => (s ? s.replace(prefix, '').toLowerCase() : String(fallback));
 
+// A secret's identity as its events carry it (the usage as virtkit names it: 'volume', 'ceph', ...).
+function secretOf(e: NativeEvent): { uuid: string; usageType: string; usageId?: string } {
+  const usageType = e.usageType === undefined ? 'none' : strip(secretUsageTypes[e.usageType], /^VIR_SECRET_USAGE_TYPE_/, e.usageType);
+  return e.usageId ? { uuid: e.uuid ?? '', usageType, usageId: e.usageId } : { uuid: e.uuid ?? '', usageType };
+}
+
 export function decodeEvent(e: NativeEvent): VirtEvent {
   const domain = e.name ?? '';
   const uuid = e.uuid ?? '';
@@ -99,18 +176,28 @@ export function decodeEvent(e: NativeEvent): VirtEvent {
       };
     case 'domain-reboot':
       return { type: e.kind, domain, uuid };
-    case 'domain-io-error': {
-      const [device, reason] = (e.s2 ?? '').split('\n');
-      return { type: e.kind, domain, uuid, path: e.s1 ?? '', device: device ?? '', action: strip(ioErrorActions[e.event], /^VIR_DOMAIN_EVENT_IO_ERROR_/, e.event), reason };
-    }
+    case 'domain-io-error':
+      return { type: e.kind, domain, uuid, path: e.path ?? '', device: e.device ?? '', action: strip(ioErrorActions[e.event], /^VIR_DOMAIN_EVENT_IO_ERROR_/, e.event), reason: e.reason };
     case 'domain-block-job':
       return {
-        type: e.kind, domain, uuid, disk: e.s1 ?? '',
+        type: e.kind, domain, uuid, disk: e.disk ?? '',
         job: strip(blockJobTypes[e.event], /^VIR_DOMAIN_BLOCK_JOB_TYPE_/, e.event),
         status: strip(blockJobStatus[e.detail], /^VIR_DOMAIN_BLOCK_JOB_/, e.detail),
       };
     case 'pool-lifecycle':
       return { type: e.kind, pool: domain, uuid, event: strip(poolEventTypes[e.event], /^VIR_STORAGE_POOL_EVENT_/, e.event), detail: e.detail };
+    case 'pool-refresh':
+      return { type: e.kind, pool: domain, uuid };
+    case 'network-lifecycle':
+      return { type: e.kind, network: domain, uuid, event: strip(networkEventTypes[e.event], /^VIR_NETWORK_EVENT_/, e.event), detail: e.detail };
+    case 'node-device-lifecycle':
+      return { type: e.kind, device: domain, event: strip(nodeDeviceEventTypes[e.event], /^VIR_NODE_DEVICE_EVENT_/, e.event), detail: e.detail };
+    case 'node-device-update':
+      return { type: e.kind, device: domain };
+    case 'secret-lifecycle':
+      return { type: e.kind, ...secretOf(e), event: strip(secretEventTypes[e.event], /^VIR_SECRET_EVENT_/, e.event), detail: e.detail };
+    case 'secret-value-changed':
+      return { type: e.kind, ...secretOf(e) };
     case 'close':
       return { type: 'close', reason: strip(closeReasons[e.event], /^VIR_CONNECT_CLOSE_REASON_/, e.event) };
   }

@@ -5,7 +5,7 @@ import type { Connection } from './connection.js';
 import type { Domain } from './domain.js';
 import { VirtkitError, invalid } from './errors.js';
 import { argOptFunction, argOptInt, argOptSignal, argOptions } from './args.js';
-import { abortError } from './core.js';
+import { abortError } from './util/abort.js';
 import { DomainXml } from './xml/domain.js';
 import { Template } from './template/template.js';
 import { removeClone } from './template/deploy.js';

@@ -12,7 +12,10 @@ export interface MigrationTarget {
 
 /** Options of {@link Domain.migrate}. */
 export interface MigrateOptions {
-  /** Live migration of a running domain (default true when it runs; a shut-off domain migrates offline). */
+  /**
+   * Live migration of a running domain (default true when it runs; a shut-off domain migrates
+   * offline: its definition, and for a linked clone its overlay, copied over a volume stream).
+   */
   live?: boolean;
   /** Define the domain on the target (VIR_MIGRATE_PERSIST_DEST). Default true. */
   persistent?: boolean;
@@ -30,9 +33,11 @@ export interface MigrateOptions {
   onProgress?: (p: MigrateProgress) => void;
 }
 
-/** Progress and outcome of {@link Domain.migrate}, from virDomainGetJobStats. */
+/** Progress and outcome of {@link Domain.migrate}, from virDomainGetJobStats ('copy': a shut-off clone's overlay streaming). */
 export interface MigrateProgress {
-  step: 'prepare' | 'migrate' | 'done';
+  step: 'prepare' | 'copy' | 'migrate' | 'done';
+  /** On 'copy': the disk whose overlay is streaming ('vda', ...). */
+  disk?: string;
   /** Bytes moved so far (memory and disk). */
   dataProcessed?: number;
   dataTotal?: number;

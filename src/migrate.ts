@@ -1,7 +1,9 @@
 // dom.migrate(): a domain moved to another libvirt host. For a virtkit linked clone only the
 // clone's overlay is copied (VIR_MIGRATE_NON_SHARED_INC): the template must already be on the
 // target as a ready replica (same UUID), the overlay is pre-created there backed by the replica's
-// disk, and the destination XML points the disks at it. Anything else: plain libvirt migration.
+// disk, and the destination XML points the disks at it. A shut-off clone migrates offline (the
+// definition only), so its overlay file is streamed there first (migrate-offline.ts). Anything
+// else: plain libvirt migration.
 import { basename } from 'node:path';
 import type { Connection } from './connection.js';
 import type { Domain } from './domain.js';
@@ -18,6 +20,7 @@ import type { Element } from './xml/doc.js';
 import { registerMigrator, type MigrateOptions, type MigrateProgress } from './migrate-types.js';
 import { readRecord, writeRecord } from './template/record.js';
 import { resolvePool } from './template/disks.js';
+import { copyOverlay } from './migrate-offline.js';
 
 const M = virDomainMigrateFlags;
 const JOB_STATS_COMPLETED = virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED;
@@ -66,15 +69,19 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
       const plan = await planClone(dom, rec, target, opts, made, active);
       params.destination_xml = plan.xml;
       if (persistent) params.persistent_xml = plan.xml;
-      flags |= M.VIR_MIGRATE_NON_SHARED_INC;
-      // The target's NBD server for the overlay's data listens where the migration URI points.
-      const host = opts.uri ? /^tcp:\/\/(\[[^\]]+\]|[^:/]+)/.exec(opts.uri)?.[1] : undefined;
-      if (host) params.disks_uri = `tcp://${host}`;
+      if (active) {
+        // Live: QEMU's NBD mirror copies the overlay's clusters, to a server listening where the migration URI points.
+        flags |= M.VIR_MIGRATE_NON_SHARED_INC;
+        const host = opts.uri ? /^tcp:\/\/(\[[^\]]+\]|[^:/]+)/.exec(opts.uri)?.[1] : undefined;
+        if (host) params.disks_uri = `tcp://${host}`;
+      }
       sourceOverlays = plan.sourcePaths;
       newRecord = { ...rec, disks: plan.disks };
     } else if (rec?.role === 'template') {
       throw invalid(`migrate: '${dom.name}' is a template: use tpl.replicate(target, { pool }) instead`);
     }
+    // Aborted while the plan (an offline clone's overlay copy) ran: nothing migrated yet.
+    if (signal?.aborted) throw abortError(signal);
   } catch (e) {
     await undoMade(made);
     throw e;
@@ -181,8 +188,6 @@ async function planClone(dom: Domain, rec: NonNullable<Awaited<ReturnType<typeof
   const rrec = await readRecord(replica);
   if (!rrec || rrec.role !== 'template' || rrec.state !== 'ready')
     throw new VirtkitError('TEMPLATE_NOT_READY', `migrate: the replica of template '${t.name}' on the target is '${rrec?.state ?? 'not a template'}'; ${hint}`);
-  // Offline migration moves only the definition: the overlay's data would be lost.
-  if (!active) throw invalid(`migrate: '${dom.name}' is a shut-off linked clone: offline migration would not copy its overlay; start it and migrate live`);
   if (await target.findDomain(dom.uuid)) throw new VirtkitError('ALREADY_EXISTS', `migrate: a domain with UUID ${dom.uuid} already exists on the target`);
   // The migratable form: what the source's own migration would send (CPU check etc. as the target expects).
   const srcXml = DomainXml.parse(await dom.xml({ migratable: true }));
@@ -202,6 +207,15 @@ async function planClone(dom: Domain, rec: NonNullable<Awaited<ReturnType<typeof
     const info = await (await volAt(dom.core, srcPath)).info();
     const vol = await into.createVolume({ name: basename(srcPath), format: 'qcow2', capacity: info.capacity, backing: { path: base.path, format: base.format } });
     made.volumes.push(vol);
+    // Offline migration moves only the definition: the overlay's file streams here first.
+    if (!active) {
+      const src = await volAt(dom.core, srcPath);
+      try {
+        await copyOverlay(src, vol, base.path, { disk: tgt, signal: opts.signal, onProgress: opts.onProgress });
+      } finally {
+        src.free();
+      }
+    }
     const path = await vol.path();
     setDiskPath(d.element, path);
     d.removeBackingStore();

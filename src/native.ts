@@ -1,4 +1,4 @@
-// Loads the addon (prebuilt first, then a local build) and types its surface.
+// Loads the libvirt addon (a local build first, then a prebuild) and types its surface.
 // Nothing outside src/ sees these types: public classes hold native objects in private fields.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,17 @@ declare module './generated/libvirt-native.js' {
   interface NativeConnect {
     /** Resolves with the number of domain event callbacks registered (0: no events from this driver). */
     open(uri: string | null, flags: number, channels: number): Promise<number>;
+    /** With an auth handler: each credential request reaches `onauth`, answered by {@link authReply} within `authTimeoutMs` (0: no bound). */
+    open(
+      uri: string | null,
+      flags: number,
+      channels: number,
+      onauth: (creds: { type: number; prompt: string; challenge?: string; defresult?: string }[], id: number) => void,
+      credTypes: number[],
+      authTimeoutMs: number,
+    ): Promise<number>;
+    /** Answers auth request `id` (null: refuse); false when it was no longer waiting. */
+    authReply(id: number, answers: string[] | null): boolean;
     close(): Promise<number>;
     /** Shuts the sockets of every channel (no RPC): calls blocked on a hung daemon fail now. */
     abort(): void;
@@ -119,13 +130,20 @@ declare module './generated/libvirt-native.js' {
 }
 
 export interface NativeEvent {
-  kind: 'domain-lifecycle' | 'domain-reboot' | 'domain-io-error' | 'domain-block-job' | 'pool-lifecycle' | 'close';
+  kind:
+    | 'domain-lifecycle' | 'domain-reboot' | 'domain-io-error' | 'domain-block-job' | 'pool-lifecycle' | 'pool-refresh'
+    | 'network-lifecycle' | 'node-device-lifecycle' | 'node-device-update' | 'secret-lifecycle' | 'secret-value-changed' | 'close';
   name?: string;
   uuid?: string;
   event: number;
   detail: number;
-  s1?: string;
-  s2?: string;
+  /** The kind's own fields (native/connect.cc EventMsg), present when libvirt gave them. */
+  path?: string;
+  device?: string;
+  reason?: string;
+  disk?: string;
+  usageType?: number;
+  usageId?: string;
 }
 
 /** A virStreamPtr for one volume transfer (native/stream.h); made by `new addon.VolStream()`. */
@@ -154,12 +172,10 @@ export interface NativeAddon {
   getVersion(): number | null;
   /** virtkit's own call threads (never libuv's pool). */
   poolStats(): { threads: number; idle: number; queued: number };
-  // The libguestfs part is typed in src/guest/native.ts.
-  [key: string]: unknown;
 }
 
 /** The package root: dist/.. when bundled, src/.. when run from source. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
@@ -171,8 +187,9 @@ function packageRoot(): string {
 let addon: NativeAddon | undefined;
 
 /**
- * The addon, loaded once by node-gyp-build: a local build (build/Release) when there is one,
- * else the prebuilt binary in prebuilds/<platform>-<arch>/.
+ * The libvirt addon, loaded once by node-gyp-build: a local build (build/Release) when there is
+ * one, else the prebuilt binary in prebuilds/<platform>-<arch>/. The libguestfs addon is another
+ * binary (guestfs-addon/), loaded by src/guest/native.ts on first use of Guest or seal.
  */
 export function native(): NativeAddon {
   if (addon) return addon;
@@ -185,7 +202,7 @@ export function native(): NativeAddon {
     throw new VirtkitError(
       'ADDON_NOT_LOADED',
       `the native addon could not be loaded (${msg}).\n` +
-        'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3; ' +
+        'Build it with `npm rebuild virtkit` (needs: apt-get install libvirt-dev pkg-config g++ make python3; ' +
         'with npm 11, first `npm install-scripts approve virtkit`), or on Debian run `bash node_modules/virtkit/scripts/setup-host.sh`.',
       { cause: e },
     );

@@ -2,10 +2,11 @@
 import { inspect } from 'node:util';
 import { stat } from 'node:fs/promises';
 import type { NativeStoragePool, NativeStorageVol } from './native.js';
-import { Core, sleep, abortError } from './core.js';
+import { Core } from './core.js';
+import { abortError, sleep } from './util/abort.js';
 import { C, poolStates } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
-import { checkName } from './names.js';
+import { checkName } from './validate.js';
 import { SAFE_UINT, argBool, argInt, argOptBool, argOptInt, argOptEnum, argOptFunction, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
 import { VolumeXml, volumeXml } from './xml/volume.js';
 import type { Readable, Writable } from 'node:stream';

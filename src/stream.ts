@@ -11,7 +11,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NativeStorageVol, NativeVolStream } from './native.js';
 import { native } from './native.js';
-import { type Core, abortError } from './core.js';
+import type { Core } from './core.js';
+import { abortError } from './util/abort.js';
 import { VirtkitError, invalid } from './errors.js';
 import { SAFE_UINT, argOptBool, argOptFunction, argOptInt, argOptSignal, argOptions, argString } from './args.js';
 

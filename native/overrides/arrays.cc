@@ -7,10 +7,6 @@ namespace ov {
 using namespace gen;
 
 namespace {
-void NoMore(ReadCtx& rc) {
-  if (rc.js < rc.info.Length() && !rc.info[rc.js].IsUndefined())
-    ThrowInvalid(rc.info.Env(), "too many arguments (expected " + std::to_string(rc.js) + ")");
-}
 double NextNum(ReadCtx& rc, double lo, double hi) {
   uint32_t i;
   Napi::Value v = rc.Next(&i);
@@ -23,7 +19,7 @@ std::vector<unsigned int> ReadU32s(ReadCtx& rc) {
 }
 Napi::Array BigArray(Napi::Env env, const std::vector<unsigned long long>& v) {
   Napi::Array a = Napi::Array::New(env, v.size());
-  for (size_t i = 0; i < v.size(); i++) a.Set((uint32_t)i, Napi::BigInt::New(env, (uint64_t)v[i]));
+  for (size_t i = 0; i < v.size(); i++) a.Set((uint32_t)i, Big(env, v[i]));
   return a;
 }
 }  // namespace
@@ -34,7 +30,7 @@ Napi::Value DomainGetDiskErrors(const Napi::CallbackInfo& info, const GenMethod&
   This<virDomainPtr> d;
   Flags flags;
   d.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   struct R {
     std::vector<virDomainDiskError> v;
     ~R() {
@@ -72,7 +68,7 @@ Napi::Value DomainGetVcpus(const Napi::CallbackInfo& info, const GenMethod& m) {
   This<virDomainPtr> d;
   d.Read(rc);
   int maplen = (int)NextNum(rc, 1, 65536);
-  NoMore(rc);
+  CheckNoMore(rc);
   struct R {
     std::vector<virVcpuInfo> v;
     std::vector<unsigned char> maps;
@@ -97,7 +93,7 @@ Napi::Value DomainGetVcpus(const Napi::CallbackInfo& info, const GenMethod& m) {
           Napi::Object o = Napi::Object::New(env);
           o.Set("number", r->v[k].number);
           o.Set("state", r->v[k].state);
-          o.Set("cpuTime", Napi::BigInt::New(env, (uint64_t)r->v[k].cpuTime));
+          o.Set("cpuTime", Big(env, r->v[k].cpuTime));
           o.Set("cpu", r->v[k].cpu);
           o.Set("cpumap", Napi::Buffer<unsigned char>::Copy(env, r->maps.data() + k * r->maplen, (size_t)r->maplen));
           a.Set((uint32_t)k, o);
@@ -115,7 +111,7 @@ Napi::Value DomainGetVcpuPinInfo(const Napi::CallbackInfo& info, const GenMethod
   int maplen = (int)NextNum(rc, 1, 65536);
   Flags flags;
   flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   struct R {
     std::vector<unsigned char> maps;
     int n = 0;
@@ -144,7 +140,7 @@ Napi::Value NodeGetCellsFreeMemory(const Napi::CallbackInfo& info, const GenMeth
   c.Read(rc);
   int start = (int)NextNum(rc, 0, 2147483647.0);
   int max = (int)NextNum(rc, 1, 65536);
-  NoMore(rc);
+  CheckNoMore(rc);
   auto r = std::make_shared<std::vector<unsigned long long>>((size_t)max, 0ULL);
   ConnRef conn = std::move(c.r);
   return Queue<int>(info.Env(), Napi::Object(),
@@ -166,7 +162,7 @@ Napi::Value NodeGetFreePages(const Napi::CallbackInfo& info, const GenMethod& m)
   unsigned int cells = (unsigned int)NextNum(rc, 1, 65536);
   Flags flags;
   flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   auto r = std::make_shared<std::vector<unsigned long long>>(pages->size() * cells, 0ULL);
   ConnRef conn = std::move(c.r);
   unsigned int f = flags.v;
@@ -195,7 +191,7 @@ Napi::Value NodeAllocPages(const Napi::CallbackInfo& info, const GenMethod& m) {
   unsigned int cells = (unsigned int)NextNum(rc, 0, 65536);
   Flags flags;
   flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   ConnRef conn = std::move(c.r);
   unsigned int f = flags.v;
   return Queue<int>(info.Env(), Napi::Object(),
@@ -212,7 +208,7 @@ Napi::Value NodeGetCPUMap(const Napi::CallbackInfo& info, const GenMethod& m) {
   This<virConnectPtr> c;
   Flags flags;
   c.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   struct R {
     unsigned char* map = nullptr;
     unsigned int online = 0;

@@ -8,12 +8,6 @@ using namespace gen;
 
 namespace {
 
-// The end of the JS arguments (a generated method refuses extra ones; so do these).
-void NoMore(ReadCtx& rc) {
-  if (rc.js < rc.info.Length() && !rc.info[rc.js].IsUndefined())
-    ThrowInvalid(rc.info.Env(), "too many arguments (expected " + std::to_string(rc.js) + ")");
-}
-
 struct Records {
   virDomainStatsRecordPtr* recs = nullptr;
   int n = 0;
@@ -44,7 +38,7 @@ Napi::Value ConnectGetAllDomainStats(const Napi::CallbackInfo& info, const GenMe
   Num<unsigned int> stats;
   Flags flags;
   c.Read(rc), stats.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   auto r = std::make_shared<Records>();
   ConnRef conn = std::move(c.r);
   unsigned int s = stats.v, f = flags.v;
@@ -73,7 +67,7 @@ Napi::Value DomainListGetStats(const Napi::CallbackInfo& info, const GenMethod& 
   Num<unsigned int> stats;
   Flags flags;
   stats.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   auto r = std::make_shared<Records>();
   unsigned int s = stats.v, f = flags.v;
   return Queue<int>(info.Env(), Napi::Object(),
@@ -96,7 +90,7 @@ Napi::Value DomainGetCPUStats(const Napi::CallbackInfo& info, const GenMethod& m
   Num<unsigned int> ncpus;
   Flags flags;
   d.Read(rc), start.Read(rc), ncpus.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   if (ncpus.v < 1 || ncpus.v > 128) ThrowInvalid(info.Env(), "argument 1 is out of range (1..128)");
   struct R {
     std::vector<virTypedParameter> p;
@@ -137,7 +131,7 @@ Napi::Value DomainMemoryStats(const Napi::CallbackInfo& info, const GenMethod& m
   This<virDomainPtr> d;
   Flags flags;
   d.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   struct R {
     virDomainMemoryStatStruct s[VIR_DOMAIN_MEMORY_STAT_NR];
     int n = 0;
@@ -155,7 +149,7 @@ Napi::Value DomainMemoryStats(const Napi::CallbackInfo& info, const GenMethod& m
         for (int i = 0; i < r->n; i++) {
           Napi::Object o = Napi::Object::New(env);
           o.Set("tag", r->s[i].tag);
-          o.Set("val", Napi::BigInt::New(env, (uint64_t)r->s[i].val));
+          o.Set("val", Big(env, r->s[i].val));
           a.Set((uint32_t)i, o);
         }
         return a;
@@ -171,7 +165,7 @@ Napi::Value NodeFieldStats(const Napi::CallbackInfo& info, const GenMethod& m) {
   Num<int> which;
   Flags flags;
   c.Read(rc), which.Read(rc), flags.Read(rc);
-  NoMore(rc);
+  CheckNoMore(rc);
   auto r = std::make_shared<std::vector<T>>();
   ConnRef conn = std::move(c.r);
   int w = which.v;
@@ -186,7 +180,7 @@ Napi::Value NodeFieldStats(const Napi::CallbackInfo& info, const GenMethod& m) {
       },
       [r](Napi::Env env, int&) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
-        for (auto& x : *r) o.Set(x.field, Napi::BigInt::New(env, (uint64_t)x.value));
+        for (auto& x : *r) o.Set(x.field, Big(env, x.value));
         return o;
       });
 }
@@ -198,13 +192,6 @@ Napi::Value NodeGetCPUStats(const Napi::CallbackInfo& info, const GenMethod& m) 
 Napi::Value NodeGetMemoryStats(const Napi::CallbackInfo& info, const GenMethod& m) {
   return NodeFieldStats<virNodeMemoryStats, virNodeGetMemoryStats>(info, m);
 }
-
-}  // namespace ov
-}  // namespace vk
-
-namespace vk {
-namespace ov {
-using namespace gen;
 
 // getSchedulerParameters[Flags](flags): the count comes from virDomainGetSchedulerType (these
 // two calls refuse the params=NULL count query the other typed-parameter getters accept).

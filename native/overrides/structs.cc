@@ -1,26 +1,27 @@
 #include "structs.h"
 #include <string>
+#include "../worker.h"  // Big(env, unsigned long long): counters as bigint
 
 namespace vk {
 namespace {
+// The signed overload of worker.h's Big, for libvirt's long long counters.
 Napi::Value Big(Napi::Env env, long long v) { return Napi::BigInt::New(env, (int64_t)v); }
-Napi::Value UBig(Napi::Env env, unsigned long long v) { return Napi::BigInt::New(env, (uint64_t)v); }
 Napi::Value Str(Napi::Env env, const char* s) { return s ? Napi::Value(Napi::String::New(env, s)) : env.Null(); }
 }  // namespace
 
 Napi::Value StructToJS(Napi::Env env, const virDomainBlockInfo& v) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("capacity", UBig(env, v.capacity));
-  o.Set("allocation", UBig(env, v.allocation));
-  o.Set("physical", UBig(env, v.physical));
+  o.Set("capacity", Big(env, v.capacity));
+  o.Set("allocation", Big(env, v.allocation));
+  o.Set("physical", Big(env, v.physical));
   return o;
 }
 Napi::Value StructToJS(Napi::Env env, const virDomainBlockJobInfo& v) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("type", v.type);
   o.Set("bandwidth", (double)v.bandwidth);
-  o.Set("cur", UBig(env, v.cur));
-  o.Set("end", UBig(env, v.end));
+  o.Set("cur", Big(env, v.cur));
+  o.Set("end", Big(env, v.end));
   return o;
 }
 Napi::Value StructToJS(Napi::Env env, const virDomainBlockStatsStruct& v) {
@@ -48,23 +49,23 @@ Napi::Value StructToJS(Napi::Env env, const virDomainControlInfo& v) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("state", v.state);
   o.Set("details", v.details);
-  o.Set("stateTime", UBig(env, v.stateTime));
+  o.Set("stateTime", Big(env, v.stateTime));
   return o;
 }
 Napi::Value StructToJS(Napi::Env env, const virDomainJobInfo& v) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("type", v.type);
-  o.Set("timeElapsed", UBig(env, v.timeElapsed));
-  o.Set("timeRemaining", UBig(env, v.timeRemaining));
-  o.Set("dataTotal", UBig(env, v.dataTotal));
-  o.Set("dataProcessed", UBig(env, v.dataProcessed));
-  o.Set("dataRemaining", UBig(env, v.dataRemaining));
-  o.Set("memTotal", UBig(env, v.memTotal));
-  o.Set("memProcessed", UBig(env, v.memProcessed));
-  o.Set("memRemaining", UBig(env, v.memRemaining));
-  o.Set("fileTotal", UBig(env, v.fileTotal));
-  o.Set("fileProcessed", UBig(env, v.fileProcessed));
-  o.Set("fileRemaining", UBig(env, v.fileRemaining));
+  o.Set("timeElapsed", Big(env, v.timeElapsed));
+  o.Set("timeRemaining", Big(env, v.timeRemaining));
+  o.Set("dataTotal", Big(env, v.dataTotal));
+  o.Set("dataProcessed", Big(env, v.dataProcessed));
+  o.Set("dataRemaining", Big(env, v.dataRemaining));
+  o.Set("memTotal", Big(env, v.memTotal));
+  o.Set("memProcessed", Big(env, v.memProcessed));
+  o.Set("memRemaining", Big(env, v.memRemaining));
+  o.Set("fileTotal", Big(env, v.fileTotal));
+  o.Set("fileProcessed", Big(env, v.fileProcessed));
+  o.Set("fileRemaining", Big(env, v.fileRemaining));
   return o;
 }
 Napi::Value StructToJS(Napi::Env env, const virSecurityLabel& v) {

@@ -50,6 +50,8 @@ export function templateProgress(p: TemplateProgress): { label: string; fraction
       return { label: `${p.name}: sealing${p.operation ? `: ${p.operation}` : ''}`, ...(p.steps?.total ? { fraction: p.steps.done / p.steps.total } : {}) };
     case 'overlay':
       return { label: `${p.name}: creating overlay for ${p.disk ?? 'disk'}` };
+    case 'reserve':
+      return { label: `${p.name}: reserving an address` };
     default:
       return { label: `${p.name}: ${p.step}` };
   }

@@ -14,6 +14,7 @@ export const SEAL_OPTIONS = {
   timezone: { type: 'string' },
   'firstboot-command': { type: 'string', multiple: true },
   accel: { type: 'string' },
+  key: { type: 'string', multiple: true },
 } as const satisfies Options;
 
 export const SEAL_HELP = `Sealing:
@@ -25,7 +26,10 @@ export const SEAL_HELP = `Sealing:
                             also USER:file:KEYFILE and USER:string:'KEY')
   --timezone TZ             e.g. Europe/Paris
   --firstboot-command CMD   a shell command the guest runs once at first boot (repeatable)
-  --accel auto|kvm|tcg      appliance acceleration (default auto: KVM, falling back to TCG)`;
+  --accel auto|kvm|tcg      appliance acceleration (default auto: KVM, falling back to TCG)
+  --key ID:key:KEY          a LUKS passphrase, as virt-sysprep --key (repeatable); ID is a device
+  --key ID:file:FILE        (/dev/sda2, /dev/vg/lv), a LUKS UUID, or 'all' for every encrypted
+                            device; file: the first line of FILE`;
 
 export function readFile(path: string, what: string): string {
   try {
@@ -64,6 +68,23 @@ export function readPassword(path: string): string {
   return pw;
 }
 
+/** virt-sysprep's --key selectors (ID:key:KEY, ID:file:FILE, ID 'all' for every device). Never echoes a key. */
+export function parseLuksKeys(specs: string[], helpFor: string): NonNullable<TemplateSealOptions['keys']> | undefined {
+  if (specs.length === 0) return undefined;
+  return specs.map((spec, n) => {
+    const a = spec.indexOf(':');
+    const b = a < 0 ? -1 : spec.indexOf(':', a + 1);
+    const id = a > 0 ? spec.slice(0, a) : '';
+    const kind = b > a ? spec.slice(a + 1, b) : '';
+    const value = b > a ? spec.slice(b + 1) : '';
+    if (id === '' || (kind !== 'key' && kind !== 'file') || value === '') {
+      throw new UsageError(`--key #${n + 1} takes ID:key:KEY or ID:file:FILE (ID a device, a LUKS UUID or 'all')`, helpFor);
+    }
+    const device = id === 'all' ? {} : { device: id };
+    return kind === 'key' ? { ...device, key: value } : { ...device, file: value };
+  });
+}
+
 /** The seal options the flags ask for (customize inputs included). */
 export function sealOptionsFrom(v: Values, helpFor: string): TemplateSealOptions {
   const o: TemplateSealOptions = {};
@@ -81,6 +102,8 @@ export function sealOptionsFrom(v: Values, helpFor: string): TemplateSealOptions
   if (tz !== undefined) o.timezone = tz;
   const cmds = list(v, 'firstboot-command');
   if (cmds.length) o.firstbootCommands = cmds;
+  const luks = parseLuksKeys(list(v, 'key'), helpFor);
+  if (luks) o.keys = luks;
   const accel = str(v, 'accel');
   if (accel !== undefined) {
     if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel takes auto, kvm or tcg, got '${accel}'`, helpFor);

@@ -5,8 +5,19 @@
 #  - SSH host keys: made when missing (OpenSSH ssh-keygen, else dropbearkey)
 #  - identity from SMBIOS type 11 OEM strings (libvirt <sysinfo><oemStrings>), the entries
 #    src/xml/identity.ts writes:
-#      virtkit:hostname=NAME  virtkit:ssh-key:USER=BASE64(line)  virtkit:root-password-hash=HASH
-#      virtkit:data:KEY=BASE64   (saved to $STATE_DIR/data/KEY)   virtkit:v=N (ignored)
+#      virtkit:hostname=NAME  virtkit:ssh-key:USER=BASE64(line)  virtkit:v=N (ignored)
+#      virtkit:data:KEY=BASE64   (saved to $STATE_DIR/data/KEY, mode 0600)
+#      virtkit:seed=LABEL   secrets wait on the read-only ISO 9660 volume labelled LABEL: its
+#        file virtkit-secrets holds entries of the same format, one a line:
+#        virtkit:root-password-hash=HASH  virtkit:data:KEY=BASE64 (secretData). The volume is
+#        found by label (/dev/disk/by-label, blkid -L, findfs, else a scan of the CD-ROM and disk
+#        devices for the ISO 9660 label), mounted read-only on a fresh directory, read in place
+#        and unmounted: nothing of it is copied. A hash only counts from the seed, never SMBIOS.
+#      virtkit:personalize=cloud-init   cloud-init personalizes this clone (NoCloud seed): the
+#        script stands aside (no identity, machine-id or host keys; only the template's commands)
+#  - after the host keys: one line per public key on stdout (the console) and in
+#    $STATE_DIR/hostkeys:  virtkit-hostkey: TYPE BASE64 FINGERPRINT  (ssh-keygen -l's SHA256:...,
+#    or '-'), then the console line  virtkit-hostkeys: done  (read by dom.hostKeys())
 #  - commands in $COMMANDS_DIR (or $ETC_COMMANDS_DIR when /usr is separate), each run once,
 #    in name order
 # Then it writes $DONE_FILE and disables itself.
@@ -15,6 +26,9 @@
 #   VIRTKIT_LIVE=0|1 (act on the running system: hostname(1), modprobe; default 1 only
 #   when VIRTKIT_ROOT is unset)  VIRTKIT_B64=sh (use the built-in base64 decoder)
 #   VIRTKIT_STEP=oem (only print the OEM strings found, one per line, and exit)
+#   VIRTKIT_STEP=find-seed (only print the device labelled $VIRTKIT_LABEL, default VIRTKIT, and exit)
+#   VIRTKIT_SEED=/dir (the seed's files are in this directory: no device is looked for or mounted)
+#   VIRTKIT_DEV=/dir (where the device scan looks, default /dev; regular files count there too)
 # The source is src/firstboot/firstboot.sh; virtkit installs it with the paths below filled in
 # from src/firstboot/paths.ts (script.ts replaces each @…@ placeholder). Checked by shellcheck, and run
 # under dash and busybox sh, in test/unit/firstboot.test.ts.
@@ -35,6 +49,7 @@ R=${VIRTKIT_ROOT:-}
 R=${R%/}
 if [ -z "$R" ]; then LIVE=${VIRTKIT_LIVE:-1}; else LIVE=${VIRTKIT_LIVE:-0}; fi
 DMI=${VIRTKIT_DMI:-/sys/firmware/dmi/entries}
+DEV=${VIRTKIT_DEV:-/dev}
 STATE=$R$STATE_DIR
 DONE=$R$DONE_FILE
 LOG=$R$LOG_FILE
@@ -189,26 +204,83 @@ set_root_hash() {
 save_data() {
   case $1 in ''|.*|*/*) log "data: bad key"; return ;; esac
   mkdir -p "$STATE/data" && chmod 700 "$STATE/data"
-  b64d "$2" >"$STATE/data/$1"
+  (umask 077; b64d "$2" >"$STATE/data/$1")
 }
-apply_oem() {
-  _tmp=$STATE/oem.$$
-  oem_strings >"$_tmp" 2>/dev/null
-  _want_host=
+# apply_entries SOURCE (oem|seed) < entries: applies virtkit entries, one a line. From SMBIOS
+# it sets _want_host and _seed (the seed's label).
+apply_entries() {
   while IFS= read -r _e || [ -n "$_e" ]; do
     case $_e in virtkit:*=*) ;; *) continue ;; esac
     _e=${_e#virtkit:}
     _k=${_e%%=*}
     _v=${_e#*=}
-    case $_k in
-      hostname) valid_hostname "$_v" && _want_host=$_v ;;
-      root-password-hash) set_root_hash "$_v" ;;
-      ssh-key:*) add_ssh_key "${_k#ssh-key:}" "$(b64d "$_v")" ;;
-      data:*) save_data "${_k#data:}" "$_v" ;;
+    case $1:$_k in
+      oem:hostname) valid_hostname "$_v" && _want_host=$_v ;;
+      oem:seed) case $_v in ''|*[!A-Za-z0-9_-]*) log "seed: bad label" ;; *) _seed=$_v ;; esac ;;
+      seed:root-password-hash) set_root_hash "$_v" ;;
+      oem:root-password-hash) log "root-hash: ignored in SMBIOS (secrets come from the seed)" ;;
+      *:ssh-key:*) add_ssh_key "${_k#ssh-key:}" "$(b64d "$_v")" ;;
+      *:data:*) save_data "${_k#data:}" "$_v" ;;
     esac
+  done
+}
+# iso_label DEVICE: the ISO 9660 volume identifier (primary descriptor, sector 16), or nothing.
+iso_label() {
+  [ "$(dd if="$1" bs=1 skip=32769 count=5 2>/dev/null)" = CD001 ] || return 1
+  dd if="$1" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' \000'
+}
+# find_label LABEL: prints the device whose filesystem has this label.
+find_label() {
+  if [ "$DEV" = /dev ]; then
+    if [ -e "/dev/disk/by-label/$1" ]; then readlink -f "/dev/disk/by-label/$1" 2>/dev/null || echo "/dev/disk/by-label/$1"; return 0; fi
+    # busybox blkid takes no -L: whatever it prints then is not a block device.
+    if have blkid; then _d=$(blkid -L "$1" 2>/dev/null); [ -n "$_d" ] && [ -b "$_d" ] && { echo "$_d"; return 0; }; fi
+    if have findfs; then _d=$(findfs "LABEL=$1" 2>/dev/null); [ -n "$_d" ] && [ -b "$_d" ] && { echo "$_d"; return 0; }; fi
+  fi
+  for _d in "$DEV"/sr* "$DEV"/hd? "$DEV"/sd? "$DEV"/vd? "$DEV"/xvd?; do
+    [ -b "$_d" ] || { [ "$DEV" != /dev ] && [ -f "$_d" ]; } || continue
+    [ "$(iso_label "$_d")" = "$1" ] && { echo "$_d"; return 0; }
+  done
+  return 1
+}
+# secrets_file DIR: the seed's secrets file (its Joliet name, or the 8.3 name without Joliet).
+secrets_file() {
+  for _f in "$1/virtkit-secrets" "$1"/virtkit_*; do [ -f "$_f" ] && { echo "$_f"; return 0; }; done
+  return 1
+}
+# apply_seed LABEL: applies the seed's secrets, read in place from the mounted volume.
+apply_seed() {
+  if [ -n "${VIRTKIT_SEED:-}" ]; then
+    if _sf=$(secrets_file "$VIRTKIT_SEED"); then apply_entries seed <"$_sf"; log "seed applied"; else log "seed $1: no virtkit-secrets"; fi
+    return
+  fi
+  _try=0
+  until _dev=$(find_label "$1"); do
+    _try=$(( _try + 1 ))
+    if [ "$LIVE" != 1 ] || [ "$_try" -ge 15 ]; then log "seed $1 not found: its secrets were not applied"; return; fi
+    sleep 1
+  done
+  _mnt=$(mktemp -d "${TMPDIR:-/tmp}/virtkit-seed.XXXXXX" 2>/dev/null) || { log "seed: no mount point"; return; }
+  chmod 700 "$_mnt"
+  if [ "$LIVE" = 1 ] && have modprobe; then modprobe isofs 2>/dev/null; fi
+  if mount -r -t iso9660 "$_dev" "$_mnt" 2>/dev/null || mount -r "$_dev" "$_mnt" 2>/dev/null; then
+    if _sf=$(secrets_file "$_mnt"); then apply_entries seed <"$_sf"; log "seed applied"; else log "seed $1: no virtkit-secrets on $_dev"; fi
+    umount "$_mnt" 2>/dev/null || umount -l "$_mnt" 2>/dev/null
+  else
+    log "seed $1: cannot mount $_dev"
+  fi
+  rmdir "$_mnt" 2>/dev/null
+}
+apply_oem() {
+  _tmp=$STATE/oem.$$
+  oem_strings >"$_tmp" 2>/dev/null
+  _want_host='' _seed='' _personalize=''
+  # Who personalizes is decided before anything is applied.
+  while IFS= read -r _e || [ -n "$_e" ]; do
+    case $_e in virtkit:personalize=*) _personalize=${_e#virtkit:personalize=} ;; esac
   done <"$_tmp"
+  [ "$_personalize" = cloud-init ] || apply_entries oem <"$_tmp"
   rm -f "$_tmp"
-  [ -z "$_want_host" ] || set_hostname "$_want_host"
 }
 
 # ---- machine-id and host keys ---------------------------------------------------------
@@ -245,6 +317,34 @@ make_host_keys() {
   fi
 }
 
+# ---- host keys on the console -----------------------------------------------------------
+# Every SSH host public key, as `virtkit-hostkey: TYPE BASE64 FINGERPRINT` lines on stdout (the
+# console) and in $STATE/hostkeys, then `virtkit-hostkeys: done` on stdout.
+host_key_lines() {
+  for _p in "$R"/etc/ssh/ssh_host_*_key.pub; do
+    [ -f "$_p" ] || continue
+    read -r _t _b _rest <"$_p" || [ -n "$_t" ] || continue
+    _fp=-
+    if have ssh-keygen; then _fp=$(ssh-keygen -l -E sha256 -f "$_p" 2>/dev/null | cut -d' ' -f2); fi
+    case $_fp in SHA256:*) ;; *) _fp=- ;; esac
+    printf 'virtkit-hostkey: %s %s %s\n' "$_t" "$_b" "$_fp"
+  done
+  if [ -d "$R/etc/dropbear" ] && have dropbearkey; then
+    for _k in "$R"/etc/dropbear/dropbear_*_host_key; do
+      [ -s "$_k" ] || continue
+      dropbearkey -y -f "$_k" 2>/dev/null | while read -r _t _b _rest; do
+        case $_t in ssh-*|ecdsa-*) printf 'virtkit-hostkey: %s %s -\n' "$_t" "$_b" ;; esac
+      done
+    done
+  fi
+}
+print_host_keys() {
+  _hk=$STATE/hostkeys
+  (umask 022; host_key_lines >"$_hk.$$") && mv -f "$_hk.$$" "$_hk"
+  cat "$_hk" 2>/dev/null
+  echo "virtkit-hostkeys: done"
+}
+
 # ---- first-boot commands --------------------------------------------------------------
 run_commands() {
   [ -d "$CMDS" ] || return
@@ -269,13 +369,24 @@ finish() {
 
 # ---- main -----------------------------------------------------------------------------
 if [ "${VIRTKIT_STEP:-}" = oem ]; then oem_strings; exit 0; fi
+if [ "${VIRTKIT_STEP:-}" = find-seed ]; then find_label "${VIRTKIT_LABEL:-VIRTKIT}"; exit $?; fi
 [ -e "$DONE" ] && [ "${1:-}" != --force ] && exit 0
 mkdir -p "$STATE" "$R/var/log" 2>/dev/null
 if ! mkdir "$STATE/lock" 2>/dev/null; then log "already running"; exit 0; fi
 trap 'rmdir "$STATE/lock" 2>/dev/null' EXIT
-make_machine_id
 apply_oem
+if [ "$_personalize" = cloud-init ]; then
+  # cloud-init applies the identity from its NoCloud seed and makes the host keys itself.
+  log "cloud-init personalizes this clone: identity and host keys left to it"
+  run_commands
+  finish
+  exit 0
+fi
+make_machine_id
+[ -z "$_seed" ] || apply_seed "$_seed"
+[ -z "$_want_host" ] || set_hostname "$_want_host"
 make_host_keys
+print_host_keys
 run_commands
 finish
 exit 0

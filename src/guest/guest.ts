@@ -110,6 +110,7 @@ export class Guest extends GuestFiles {
    */
   static async open(opts: GuestOpenOptions): Promise<Guest> {
     const n = normalizeOpenOptions(opts);
+    nativeGuestfs(); // GUESTFS_UNAVAILABLE before any drive is touched
     await checkDrives(n.drives);
     if (opts.signal?.aborted) throw new VirtkitError('ABORTED', 'Guest.open aborted before it started');
     const g = new Guest(n, opts);

@@ -1,5 +1,9 @@
-// The libguestfs part of the addon, as src/guest sees it. Users never see these types.
-import { native } from '../native.js';
+// The libguestfs addon (guestfs-addon/, a binary of its own), loaded on first use: libvirt work
+// never needs libguestfs installed. Users never see these types.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { VirtkitError } from '../errors.js';
+import { packageRoot } from '../native.js';
 
 /** GUESTFS_EVENT_* bits (guestfs.h). */
 export const GfsEvent = {
@@ -49,8 +53,49 @@ interface GuestfsAddonPart {
   guestfsCalls: string[];
 }
 
+/** Debian packages: what the appliance needs at run time, and what building the addon needs. */
+export const GUESTFS_RUNTIME_PACKAGES = 'libguestfs0 linux-image-amd64';
+export const GUESTFS_BUILD_PACKAGES = 'libguestfs-dev';
+
+let part: GuestfsAddonPart | undefined;
+
+/**
+ * The libguestfs addon, loaded once. Throws VirtkitError `GUESTFS_UNAVAILABLE` when it is not
+ * built or libguestfs cannot be loaded; a failed load is not remembered, so installing
+ * libguestfs (and `npm rebuild virtkit`) fixes a long-running process on its next try.
+ */
 export function nativeGuestfs(): GuestfsAddonPart {
-  return native() as unknown as GuestfsAddonPart;
+  if (part) return part;
+  const dir = join(packageRoot(), 'guestfs-addon');
+  try {
+    part = createRequire(import.meta.url)('node-gyp-build')(dir) as GuestfsAddonPart;
+  } catch (e) {
+    const msg = (e as Error).message;
+    const notBuilt = /No native build was found/.test(msg);
+    throw new VirtkitError(
+      'GUESTFS_UNAVAILABLE',
+      `libguestfs is not available, so Guest, seal and template sealing cannot run (${notBuilt ? 'the libguestfs addon was not built' : msg.split('\n')[0]}). ` +
+        `Everything that needs only libvirt works. On Debian: apt-get install ${GUESTFS_RUNTIME_PACKAGES}` +
+        `${notBuilt ? ` ${GUESTFS_BUILD_PACKAGES}, then npm rebuild virtkit` : ''}.`,
+      { cause: e, details: { addon: dir, packages: notBuilt ? `${GUESTFS_RUNTIME_PACKAGES} ${GUESTFS_BUILD_PACKAGES}` : GUESTFS_RUNTIME_PACKAGES } },
+    );
+  }
+  return part;
+}
+
+/** Resolves when libguestfs can be used; rejects with `GUESTFS_UNAVAILABLE` otherwise. */
+export async function requireGuestfs(): Promise<void> {
+  nativeGuestfs();
+}
+
+/** True when the libguestfs addon loads (Guest, seal and sealed templates work). */
+export function guestfsAvailable(): boolean {
+  try {
+    nativeGuestfs();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let callNames: ReadonlySet<string> | undefined;

@@ -14,6 +14,8 @@ import type { SealReport } from './types.js';
 import { validateSealOptions, type SealOptions } from './options.js';
 import { inspectRoots, jobDisks, seal } from './seal.js';
 import { probeCache } from './fast-inspect/probe-cache.js';
+import { loadKeys, wipeKeys, type LoadedKey } from './luks-keys.js';
+import { unlockLuks, type LuksSession, type OpenedVolume } from './luks.js';
 
 /** Options of sealMany(). */
 export interface SealManyOptions {
@@ -36,6 +38,8 @@ interface Job {
   disks: ResolvedDisk[];
   selected: Set<string>;
   customize: ReturnType<typeof validateSealOptions>['customize'];
+  /** `opts.keys`, read before any launch. */
+  keys: LoadedKey[];
 }
 
 /** Seals each job inside one shared appliance; returns null when the group must be split. */
@@ -44,11 +48,19 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
   const drives = group.flatMap((j) => j.disks.map((d) => ({ ...d, readonly: j.opts.dryRun ?? false })));
   const g: SealGuest = await openAppliance({ drives, ...(o.accel ? { accel: o.accel } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   const results = new Map<number, SealManyResult>();
+  let unlocked: Awaited<ReturnType<typeof unlockGroup>> | undefined;
   try {
     const t1 = performance.now();
-    const probe = probeCache(g);
-    const map = await mapDevices(probe);
+    let probe = probeCache(g);
+    let map = await mapDevices(probe);
     if (map.lvmClash) return null;
+    unlocked = await unlockGroup(g, group, map, o.signal);
+    if (unlocked.opened.length > 0) {
+      // Mappings and the VGs inside them are new devices: probe and map again.
+      probe = probeCache(g);
+      map = await mapDevices(probe, unlocked.opened);
+      if (map.lvmClash) return null;
+    }
     const found = await inspectRoots(probe, group.some((j) => j.opts.inspection === 'full') ? 'full' : 'auto');
     const roots = found.roots;
     const t2 = performance.now();
@@ -69,8 +81,11 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       const started = performance.now();
       try {
         checkAborted(o.signal ?? j.opts.signal);
+        const refused = unlocked.refused.get(j.index);
+        if (refused) throw refused;
+        const luks = unlocked.sessions.get(j.index);
         const rs = rootsOf.get(j.index)!;
-        if (rs.length === 0) throw await noOsFound(probe, map.devicesOf(drivesOf.get(j.index)!), j.disks.map((d) => d.path).join(', '));
+        if (rs.length === 0) throw await noOsFound(probe, map.devicesOf(drivesOf.get(j.index)!), j.disks.map((d) => d.path).join(', '), luks?.opened.map((v) => v.device));
         checkRoots(rs, j.opts.multiboot ?? 'each', j.disks.map((d) => d.path).join(', '));
         const dryRun = j.opts.dryRun ?? false;
         const rootReports = await sealRoots(g, rs, {
@@ -79,12 +94,15 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
           devices: map.devicesOf(drivesOf.get(j.index)!),
           ...(j.opts.allowMountFailures ? { allowMountFailures: true } : {}),
           ...(j.opts.signal ?? o.signal ? { signal: (j.opts.signal ?? o.signal)! } : {}),
+          ...(luks && luks.opened.length > 0 ? { luks } : {}),
         });
         const report: SealReport = {
           guest: rootReports[0]!.guest, operations: mergeRecords(rootReports), roots: rootReports, dryRun,
           mountFailures: rootReports.flatMap((r) => r.mountFailures),
           ...(rootReports[0]!.firstboot ? { firstboot: rootReports[0]!.firstboot } : {}),
+          ...(rootReports[0]!.cloudInit ? { cloudInit: true } : {}),
           disks: j.disks.map((d) => d.path),
+          ...(luks && luks.opened.length > 0 ? { luks: [...luks.opened] } : {}),
           inspection: found.path,
           // Launch and inspection are shared: each guest is charged its share.
           timings: {
@@ -98,11 +116,50 @@ async function sealGroup(group: Job[], o: SealManyOptions): Promise<Map<number, 
       }
       o.onResult?.(j.index, results.get(j.index)!);
     }
+    for (const s of [...unlocked.sessions.values()].reverse()) await s.close();
     await g.shutdown();
     return results;
   } finally {
+    for (const s of unlocked?.sessions.values() ?? []) s.discard();
     await Promise.resolve(g.close()).catch(() => undefined);
   }
+}
+
+/**
+ * Opens the LUKS volumes of each guest of a shared appliance with that guest's own keys, on its
+ * own drives only (key device names shifted to where its drives sit). A guest whose key fails
+ * (DECRYPT_FAILED) is refused alone; the others go on.
+ */
+async function unlockGroup(g: SealGuest, group: readonly Job[], map0: Awaited<ReturnType<typeof mapDevices>>, signal: AbortSignal | undefined) {
+  const sessions = new Map<number, LuksSession>();
+  const refused = new Map<number, Error>();
+  const opened: OpenedVolume[] = [];
+  const taken = new Set<string>();
+  let first = 0;
+  for (const j of group) {
+    const firstDrive = first;
+    const mine = new Set(j.disks.map((_, i) => firstDrive + i));
+    first += j.disks.length;
+    if (j.keys.length === 0) continue;
+    try {
+      const s = await unlockLuks(g, j.keys, {
+        readonly: j.opts.dryRun ?? false,
+        firstDrive,
+        taken,
+        candidates: async (round, own) => (round === 0 ? map0 : await mapDevices(g, [...opened, ...own])).devicesOf(mine),
+        ...(signal ?? j.opts.signal ? { signal: (signal ?? j.opts.signal)! } : {}),
+      });
+      sessions.set(j.index, s);
+      opened.push(...s.opened);
+    } catch (e) {
+      if (!(e instanceof VirtkitError && e.code === 'DECRYPT_FAILED')) {
+        for (const s of sessions.values()) s.discard();
+        throw e;
+      }
+      refused.set(j.index, e);
+    }
+  }
+  return { sessions, refused, opened };
 }
 
 /**
@@ -125,7 +182,7 @@ export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions 
     try {
       if (opts.guest) throw new VirtkitError('INVALID_ARGUMENT', 'sealMany: jobs take disks or domain, not guest');
       const { selected, customize } = validateSealOptions(opts);
-      ready.push({ index, opts, disks: await jobDisks(opts), selected, customize });
+      ready.push({ index, opts, disks: await jobDisks(opts), selected, customize, keys: await loadKeys(opts.keys) });
     } catch (e) {
       results[index] = { ok: false, error: e as Error };
       o.onResult?.(index, results[index]);
@@ -165,6 +222,10 @@ export async function sealMany(jobs: readonly SealOptions[], o: SealManyOptions 
   const workers = Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
     while (next < groups.length) await runGroup(groups[next++]!);
   });
-  await Promise.all(workers);
+  try {
+    await Promise.all(workers);
+  } finally {
+    for (const j of ready) wipeKeys(j.keys);
+  }
   return results;
 }

@@ -30,8 +30,11 @@ export interface DeviceMap {
   hasLvm: boolean;
 }
 
-/** Builds the device map of an appliance. */
-export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
+/**
+ * Builds the device map of an appliance. `opened`: LUKS volumes opened in it (seal/luks.ts): each
+ * plaintext device belongs to the drives of its encrypted device, and so do the VGs inside it.
+ */
+export async function mapDevices(g: SealGuest, opened: ReadonlyArray<{ device: string; mapper: string }> = []): Promise<DeviceMap> {
   const owner = new Map<string, Set<number>>();
   const add = (dev: string, idx: Iterable<number>) => {
     const s = owner.get(dev) ?? new Set<number>();
@@ -95,7 +98,12 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
 
   const vgs = await g.vgs();
   const pvs = await g.pvs();
-  if (vgs.length > 0) {
+  // LUKS mappings: on a partition (known now) or on an LV (known after the LVM pass); LVM inside
+  // a mapping needs its owner first. Nesting is shallow: two passes each.
+  const addMapped = () => {
+    for (const m of opened) add(m.mapper, owner.get(m.device) ?? []);
+  };
+  const lvmPass = async () => {
     const pvByUuid = new Map<string, string>();
     for (const pv of pvs) {
       const u = await g.call('pvuuid', pv);
@@ -111,10 +119,19 @@ export async function mapDevices(g: SealGuest): Promise<DeviceMap> {
       for (const lv of lvs) if (lv.startsWith(`/dev/${vg}/`)) add(lv, drives);
       add(`/dev/${vg}`, drives);
     }
+  };
+  const onLv = opened.filter((m) => !owner.has(m.device));
+  addMapped();
+  if (vgs.length > 0) await lvmPass();
+  if (onLv.length > 0) {
+    addMapped();
+    // LVM inside LUKS inside LVM: its VG's owner is known only now.
+    if (onLv.some((m) => pvs.includes(m.mapper))) await lvmPass();
   }
+  for (const m of opened) if ((owner.get(m.mapper)?.size ?? 0) === 0) mapped = false;
   // Identical clones carry identical PV UUIDs; LVM then hides all but one copy.
   let members = 0;
-  for (const p of [...parts, ...devices]) {
+  for (const p of [...parts, ...devices, ...opened.map((m) => m.mapper)]) {
     try {
       if ((await g.vfsType(p)) === 'LVM2_member') members++;
     } catch {

@@ -6,4 +6,5 @@ export { selectOperations, listOperations, type OperationInfo } from './select.j
 export type { SealReport, SealProgress, GuestSummary, RootReport, OperationRecord } from './types.js';
 export type { CustomizeOptions, PasswordSpec, FileAction } from './customize-options.js';
 export type { DiskSpec, DomainLike } from './disks.js';
+export type { LuksKey } from './luks-keys.js';
 export type { SealGuest, InspectedRoot, GuestStat } from './guest-api.js';

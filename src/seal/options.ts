@@ -6,6 +6,7 @@ import { hasCustomizations, validateCustomize, type CustomizeOptions } from './c
 import type { DiskSpec, DomainLike } from './disks.js';
 import type { SealGuest } from './guest-api.js';
 import { selectOperations } from './select.js';
+import { validateKeys, type LuksKey } from './luks-keys.js';
 import type { SealProgress } from './types.js';
 
 /** Options of seal(): what to seal, which operations, and the customize options. */
@@ -45,10 +46,21 @@ export interface SealOptions extends CustomizeOptions {
    * unless this is true. Default false.
    */
   allowMountFailures?: boolean;
+  /**
+   * Passphrases for the guest's LUKS volumes, as virt-sysprep's `--key`: `{ device?, key }` or
+   * `{ device?, file }` (the file's first line). `device` is the encrypted device as the guest's
+   * own disks name it (`/dev/sda2`, `/dev/vg/lv`) or its LUKS UUID; without it the key is tried on
+   * every encrypted device. Keys are tried in the order given. Every crypto_LUKS device with a key
+   * is opened as /dev/mapper/luks-<uuid> before inspection, LVM inside it is activated (LVM-on-LUKS),
+   * LVs that are LUKS are opened too (LUKS-on-LVM), and the mappings are closed before shutdown.
+   * A device whose keys all fail: DECRYPT_FAILED (naming the device, never a key), before anything
+   * is written; an encrypted root without a key: NO_OS_FOUND saying to pass `keys`.
+   */
+  keys?: readonly LuksKey[];
 }
 
 function customizeOf(o: SealOptions): CustomizeOptions {
-  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, allowMountFailures: _amf, ...c } = o;
+  const { disks: _d, domain: _dm, guest: _g, operations: _o, enable: _e, dryRun: _dr, accel: _a, multiboot: _m, onProgress: _p, signal: _s, inspection: _i, allowMountFailures: _amf, keys: _k, ...c } = o;
   return c;
 }
 
@@ -67,6 +79,7 @@ export function validateSealOptions(o: SealOptions): { selected: Set<string>; cu
   argOptEnum('accel', o.accel, ['auto', 'kvm', 'tcg'] as const);
   argOptFunction('onProgress', o.onProgress);
   argOptSignal('signal', o.signal);
+  validateKeys(o.keys);
   const selected = selectOperations(o.operations, o.enable);
   const customize = customizeOf(o);
   validateCustomize(customize);

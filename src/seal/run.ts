@@ -5,7 +5,7 @@ import { Effects, type OperationRecord } from './effects.js';
 import { executeOperation } from './executor.js';
 import type { InspectedRoot, SealGuest } from './guest-api.js';
 import { OPERATIONS, type Operation } from './operations/index.js';
-import type { SideEffects } from './operations/types.js';
+import type { LuksMappings, SideEffects } from './operations/types.js';
 import type { CustomizeOptions } from './customize-options.js';
 import { preflightCustomize } from './operations/customize.js';
 import type { GuestSummary, MountFailure, RootReport, SealProgress } from './types.js';
@@ -23,6 +23,8 @@ export interface RunOptions {
   hasLvm?: boolean;
   /** Seal even when a filesystem the operations need did not mount (reported either way). */
   allowMountFailures?: boolean;
+  /** The guest's opened LUKS volumes (lvm-uuids closes those on LVs while it works). */
+  luks?: LuksMappings;
   signal?: AbortSignal;
   progress?: (p: Omit<SealProgress, 'done' | 'total'>) => void;
 }
@@ -61,23 +63,25 @@ export function checkRoots(roots: readonly InspectedRoot[], multiboot: 'each' | 
 }
 
 /**
- * NO_OS_FOUND, saying so when the disks hold LUKS volumes (no root can be found inside them
- * without a key; opening them is not supported yet).
+ * NO_OS_FOUND, saying so when the disks hold LUKS volumes that were not opened (no root can be
+ * found inside them without a key): the caller is told to pass `keys`.
  */
-export async function noOsFound(g: SealGuest, devices: readonly string[], what: string): Promise<VirtkitError> {
+export async function noOsFound(g: SealGuest, devices: readonly string[], what: string, opened: readonly string[] = []): Promise<VirtkitError> {
   const encrypted: string[] = [];
   for (const d of devices) {
+    if (opened.includes(d)) continue;
     try {
       if ((await g.vfsType(d)) === 'crypto_LUKS') encrypted.push(d);
     } catch {
       // no signature
     }
   }
-  if (encrypted.length === 0) return new VirtkitError('NO_OS_FOUND', `seal: no operating system found on ${what}`);
+  if (encrypted.length === 0) return new VirtkitError('NO_OS_FOUND', `seal: no operating system found on ${what}`, opened.length > 0 ? { details: { opened } } : undefined);
   return new VirtkitError(
     'NO_OS_FOUND',
-    `seal: no operating system found on ${what}: it has encrypted (LUKS) volumes (${encrypted.join(', ')}) and no key was given; virtkit cannot open LUKS volumes yet`,
-    { details: { encrypted } },
+    `seal: no operating system found on ${what}: it has encrypted (LUKS) volumes that were not opened (${encrypted.join(', ')}); ` +
+      `pass their passphrase in keys, e.g. keys: [{ device: '${encrypted[0]}', key: '…' }] or [{ file: '/path/to/keyfile' }]`,
+    { details: { encrypted, ...(opened.length > 0 ? { opened } : {}) } },
   );
 }
 
@@ -176,7 +180,7 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
     const fx = new Effects(g, o.dryRun);
     const records: OperationRecord[] = [];
     const sideEffects: SideEffects = { updateCaStore: false };
-    const ctx = { g, fx, root, devices: o.devices, hasLvm: o.hasLvm ?? true, customize: o.customize, dryRun: o.dryRun, sideEffects };
+    const ctx = { g, fx, root, devices: o.devices, hasLvm: o.hasLvm ?? true, customize: o.customize, dryRun: o.dryRun, sideEffects, ...(o.luks ? { luks: o.luks } : {}) };
     const res = await g.mountRoot(root, { readonly: o.dryRun });
     try {
       // A filesystem that mounted read-only but not read-write (rare): refused before this root's first write.
@@ -212,6 +216,7 @@ export async function sealRoots(g: SealGuest, roots: readonly InspectedRoot[], o
       operations: records.sort((a, b) => a.name.localeCompare(b.name)),
       mountFailures: failures.get(root) ?? [],
       ...(sideEffects.firstboot ? { firstboot: sideEffects.firstboot } : {}),
+      ...(sideEffects.cloudInit ? { cloudInit: true } : {}),
     });
   }
   return reports;

@@ -51,6 +51,8 @@ export interface RootReport {
   mountFailures: MountFailure[];
   /** The first-boot hook installed (absent when customize or installFirstboot was off). */
   firstboot?: FirstbootHook;
+  /** customize found cloud-init in this root and reset its instance state (/var/lib/cloud). */
+  cloudInit?: boolean;
 }
 
 /** The result of seal(). Paths are guest paths. */
@@ -65,10 +67,14 @@ export interface SealReport {
   dryRun: boolean;
   /** Host paths of the disk images sealed. */
   disks: string[];
+  /** LUKS volumes opened with `keys` (closed again before the end): device and plaintext mapping. */
+  luks?: Array<{ device: string; mapper: string }>;
   /** Filesystems that were not mounted, every root together ([] when all were). */
   mountFailures: MountFailure[];
   /** The first-boot hook installed in the (first) root, when one was. */
   firstboot?: FirstbootHook;
+  /** The (first) root has cloud-init (customize reset its instance state): clones get a NoCloud seed. */
+  cloudInit?: boolean;
   /** Which inspection answered: the fast path, or libguestfs' inspect_os. */
   inspection: 'fast' | 'full';
   /** Wall-clock durations, in ms: appliance launch, inspection, the operations, and the whole seal. */

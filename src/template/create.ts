@@ -16,9 +16,8 @@ import { assertSealableHere } from './local-pool.js';
 import { defineNew, undefineWithNvram, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, setReadOnly, volumeAt, volumeNameFor, writableDisks } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, TemplateProgress, TemplateSealOptions } from './types.js';
 import { Undo } from './undo.js';
+import { nativeGuestfs } from '../guest/native.js';
 
-// Undo moved to undo.ts; re-exported for the modules that still import it from here.
-export { Undo };
 
 
 export async function assertShutOff(dom: Domain, what: string): Promise<void> {
@@ -48,8 +47,10 @@ async function runSeal(
  * skip it), and the options are checked now, before anything is copied or marked.
  */
 function checkSealChoice(name: string, v: unknown): void {
-  if (v === undefined || v === false) return;
-  validateSealOptions({ ...argOptions(name, v as TemplateSealOptions), disks: [] });
+  if (v === false) return;
+  if (v !== undefined) validateSealOptions({ ...argOptions(name, v as TemplateSealOptions), disks: [] });
+  nativeGuestfs(); // GUESTFS_UNAVAILABLE now, before anything is copied
+
 }
 
 function sealedRecord(base: TemplateRecord, report: SealReport | undefined): TemplateRecord {
@@ -58,6 +59,8 @@ function sealedRecord(base: TemplateRecord, report: SealReport | undefined): Tem
     state: 'ready',
     ...(report ? { sealedAt: new Date().toISOString() } : {}),
     operations: report ? report.operations.map((o) => o.name) : [],
+    // Clones of a cloud-init guest are personalized through its NoCloud seed.
+    ...(report?.cloudInit ? { cloudInit: true } : {}),
   };
 }
 

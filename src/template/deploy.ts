@@ -5,12 +5,14 @@ import type { Domain } from '../domain.js';
 import type { StoragePool, Volume } from '../storage.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { argOptBool, argOptFunction, argOptInt, argOptSignal, argOptString, argOptions, argString } from '../args.js';
-import { abortError } from '../core.js';
-import { checkName } from '../names.js';
+import { abortError } from '../util/abort.js';
+import { checkName } from '../validate.js';
 import { cloneDomain } from '../xml/clone.js';
 import { PoolXml } from '../xml/pool.js';
 import { VolumeXml } from '../xml/volume.js';
-import { checkIdentity, identityOemStrings } from '../xml/identity.js';
+import { checkIdentity } from '../xml/identity.js';
+import { randomUUID } from 'node:crypto';
+import { CloneSeed, deleteSeedVolume, planSeed, seedVolumeName } from './deploy-seed.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { hashPassword } from '../crypt/index.js';
 import { seal } from '../seal/index.js';
@@ -18,9 +20,11 @@ import { createdBy, readRecord } from './record.js';
 import { writeQcow2Overlay } from './qcow2-overlay.js';
 import { refreshPool, sharedPoolDir } from './local-pool.js';
 import { unlink } from 'node:fs/promises';
-import { Undo } from './create.js';
+import { Undo } from './undo.js';
 import { defineNew, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, undefineWithNvram, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
+import { newPlanContext, planBatch, planNetworks, releaseReservations, reserveAddresses, type NetworkPlan, type NetworkPlanContext } from './deploy-network.js';
+import { nativeGuestfs } from '../guest/native.js';
 
 type NvramSource = Awaited<ReturnType<typeof nvramVolumeAt>>;
 
@@ -41,6 +45,8 @@ async function defaultPool(conn: Connection, tpl: TemplateView): Promise<Storage
 interface Shared {
   vars: NvramSource | undefined;
   pending?: Map<string, StoragePool>;
+  /** The batch's network plans by clone name (planned in spec order, before anything was made). */
+  networks?: { ctx: NetworkPlanContext; plans: Map<string, NetworkPlan> };
 }
 
 export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions, shared?: Shared): Promise<Domain> {
@@ -58,6 +64,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   const mode = o.mode ?? 'linked';
   if (mode !== 'linked' && mode !== 'full') throw invalid(`mode must be 'linked' or 'full'`, { argument: 'opts.mode' });
   if (o.personalize !== undefined && o.personalize !== 'firstboot' && o.personalize !== 'offline') throw invalid(`personalize must be 'firstboot' or 'offline'`, { argument: 'opts.personalize' });
+  if (o.personalize === 'offline') nativeGuestfs(); // GUESTFS_UNAVAILABLE before anything is made
   const disks = tpl.record.disks ?? [];
   for (const [t, m] of Object.entries(o.diskModes ?? {})) {
     if (!disks.some((d) => d.target === t)) throw invalid(`diskModes: the template has no disk '${t}'`);
@@ -67,7 +74,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   if (title !== undefined && /[\r\n]/.test(title)) throw invalid('opts.title must be one line', { argument: 'opts.title' });
   // Identity is checked (and the password hashed) before anything is created, by the rules the
   // first-boot script applies: what the guest would drop is refused here.
-  const { rootPassword, ...given } = o.identity ?? {};
+  const { rootPassword, userData, networkConfig, ...given } = o.identity ?? {};
   if (rootPassword !== undefined) {
     argString('opts.identity.rootPassword', rootPassword, { nonEmpty: true });
     if (given.rootPasswordHash !== undefined)
@@ -75,12 +82,23 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   }
   const identity = checkIdentity(given, 'opts.identity');
   const rootPasswordHash = rootPassword !== undefined ? hashPassword(rootPassword) : identity.rootPasswordHash;
-  const oemStrings = identityOemStrings({ ...identity, rootPasswordHash });
+  // Secrets (the hash, secretData) go on a seed volume, never in the definition; a cloud-init
+  // guest gets everything through its NoCloud seed (instance-id: the clone's UUID).
+  const cloneUuid = randomUUID();
+  const seedPlan = planSeed({ ...identity, rootPasswordHash }, { cloudInit: tpl.record.cloudInit === true, instanceId: cloneUuid, extras: { userData, networkConfig } });
+  const oemStrings = seedPlan.oemStrings;
+  const seedName = seedVolumeName(o.name);
   const pool = o.pool !== undefined ? await resolvePool(conn, o.pool, 'deploy') : await defaultPool(conn, tpl);
   if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
   for (const d of disks)
     if (await pool.findVolume(volumeNameFor(o.name, d.target)))
       throw new VirtkitError('ALREADY_EXISTS', `volume '${volumeNameFor(o.name, d.target)}' already exists in pool '${pool.name}'`);
+  if (seedPlan.seed && (await pool.findVolume(seedName)))
+    throw new VirtkitError('ALREADY_EXISTS', `volume '${seedName}' already exists in pool '${pool.name}'`);
+  // Networks looked up, NICs checked, MACs chosen and addresses allocated dry: a full range or a
+  // taken address is refused here, with nothing made.
+  const netCtx = shared?.networks?.ctx ?? newPlanContext();
+  const netPlan = shared?.networks ? shared.networks.plans.get(o.name) : await planNetworks(conn, tpl.xml, o, netCtx);
   if (o.signal?.aborted) throw abortError(o.signal);
 
   const undo = new Undo();
@@ -98,6 +116,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     const poolDir = poolXml.targetPath;
     const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
     const predictable = poolDir !== undefined && fileBased;
+    const seed = seedPlan.seed && new CloneSeed(pool, seedName, seedPlan.seed, tpl.xml, predictable ? poolDir : undefined, fileBased);
     // A pool directory this process shares with the daemon: overlays are written here, not by a qemu-img libvirt forks.
     const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
     let wroteLocal = false;
@@ -172,9 +191,11 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
         template: { name: tpl.domain.name, uuid: tpl.domain.uuid, version: tpl.record.version },
         disks: made,
         createdBy: createdBy(),
+        ...(seed?.record ? { seed: seed.record } : {}),
+        ...(reservations.length ? { reservations } : {}),
       };
-      return cloneDomain(tpl.xml, {
-        name: o.name, uuid: same?.uuid, macs: same?.macs, title,
+      const cloned = cloneDomain(tpl.xml, {
+        name: o.name, uuid: same?.uuid ?? cloneUuid, macs: same?.macs ?? netPlan?.macs, nicNetworks: netPlan?.nicNetworks, title,
         nvramPath: withDisks ? nvram?.path : undefined,
         diskMap: (d) => {
           const m = byTarget.get(d.target ?? '');
@@ -185,7 +206,13 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
         oemStrings,
         metadata: { uri: VIRTKIT_NS, prefix: VIRTKIT_PREFIX, xml: templateMetadataXml(rec) },
       });
+      // The seed CD-ROM (read-only), once its path is known.
+      return seed ? { ...cloned, xml: seed.attach(cloned.xml) } : cloned;
     };
+    // Reserved before the clone is defined, so its record (written in that define) lists them;
+    // the undo releases them on any later failure or abort.
+    if (netPlan?.nics.some((n) => n.planned !== undefined)) progress?.({ step: 'reserve', name: o.name });
+    const reservations = netPlan ? await reserveAddresses(netPlan, o.name, netCtx, undo, o.signal) : [];
     // Predictable paths: the final definition claims the name. Otherwise (e.g. logical pools) a
     // definition without the disks claims it, and is completed once the volumes exist.
     const first = cloneXml(predictable);
@@ -196,7 +223,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     undo.push(() => undefineWithNvram(conn, dom));
     if (predictable) {
       // allSettled: every volume is made or failed (and registered for undo) before undo runs.
-      const results = await Promise.allSettled([...plan.map(makeVolume), copyNvram()]);
+      const results = await Promise.allSettled([...plan.map(makeVolume), copyNvram(), ...(seed ? [seed.make(undo, o.signal)] : [])]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       // The pool learns of overlays written here by a rescan: now, or once for a whole deployMany.
@@ -207,6 +234,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     } else {
       for (const d of plan) d.path = await makeVolume(d);
       await copyNvram();
+      await seed?.make(undo, o.signal);
       await conn.defineDomain(cloneXml(true, { uuid: first.uuid, macs: first.macs }).xml, { validate: false });
     }
     const made = plan.map((d) => ({ target: d.target, path: d.path!, format: d.format }));
@@ -245,16 +273,19 @@ async function removeOverlay(pool: StoragePool, name: string, path: string): Pro
   else await unlink(path).catch(() => undefined);
 }
 
-/** Removes a clone virtkit made: stops it, undefines it (with its NVRAM), deletes its volumes. */
+/** Removes a clone virtkit made: stops it, releases the DHCP reservations deploy made for it, undefines it (with its NVRAM), deletes its volumes. */
 export async function removeClone(conn: Connection, dom: Domain): Promise<void> {
   const rec = await readRecord(dom);
   if (rec?.role !== 'clone') throw new VirtkitError('INVALID_ARGUMENT', `'${dom.name}' is not a virtkit clone`);
   if (await dom.isActive()) await dom.destroy();
+  // Before the undefine: a release that fails leaves the clone (and its record) to retry with.
+  await releaseReservations(conn, rec.reservations);
   await undefineWithNvram(conn, dom);
   for (const d of rec.disks ?? []) {
     const v = await conn.volumeByPath(d.path).catch(() => undefined);
     await v?.delete();
   }
+  await deleteSeedVolume(conn, rec.seed);
 }
 
 /**
@@ -270,6 +301,9 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   const concurrency = argOptInt('opts.concurrency', o.concurrency, { min: 1, max: 256 }) ?? 4;
   argOptFunction('opts.onProgress', o.onProgress);
   argOptSignal('opts.signal', o.signal);
+  // Every clone's network checked and its addresses allocated (dry, in spec order, each excluding
+  // those promised before it) before any clone is made.
+  const networks = await planBatch(conn, tpl.xml, specs);
   const inner = new AbortController();
   const onOuter = () => inner.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onOuter, { once: true });
@@ -277,7 +311,7 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   let next = 0;
   let completed = 0;
   let failure: unknown;
-  const shared: Shared = { vars: undefined, pending: new Map() };
+  const shared: Shared = { vars: undefined, pending: new Map(), networks };
   const worker = async () => {
     while (next < specs.length && !inner.signal.aborted) {
       const index = next++;

@@ -7,7 +7,8 @@ import { argOptFunction, argOptSignal, argOptions } from '../args.js';
 import { DomainXml } from '../xml/domain.js';
 import { VolumeXml } from '../xml/volume.js';
 import { readRecord, writeRecord } from './record.js';
-import { assertShutOff, Undo } from './create.js';
+import { assertShutOff } from './create.js';
+import { Undo } from './undo.js';
 import type { TemplateProgress } from './types.js';
 
 /**

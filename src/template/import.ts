@@ -10,17 +10,18 @@ import { probeImage } from '../stream.js';
 import type { InterfaceSpec } from '../xml/domain-create.js';
 import { VirtkitError, invalid } from '../errors.js';
 import { SAFE_UINT, argOptBool, argOptEnum, argOptFunction, argOptInt, argOptSignal, argOptString, argOptions, argString } from '../args.js';
-import { abortError } from '../core.js';
-import { checkName } from '../names.js';
+import { abortError } from '../util/abort.js';
+import { checkName } from '../validate.js';
 import { DomainXml } from '../xml/domain.js';
 import { assertSealableHere } from './local-pool.js';
 import { PoolXml } from '../xml/pool.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 import { seal, validateSealOptions } from '../seal/index.js';
 import { createdBy, writeRecord } from './record.js';
-import { Undo } from './create.js';
+import { Undo } from './undo.js';
 import { defineNew, resolvePool, setReadOnly, undefineWithNvram } from './disks.js';
 import type { TemplateProgress, TemplateSealOptions } from './types.js';
+import { nativeGuestfs } from '../guest/native.js';
 
 /** The VM an imported template describes (clones inherit it). Absent fields take the defaults. */
 export interface ImportDomainSpec {
@@ -102,6 +103,7 @@ export async function importTemplate(conn: Connection, o: ImportTemplateOptions)
   if (o.seal !== undefined && o.seal !== false) validateSealOptions({ ...argOptions('opts.seal', o.seal), disks: [] });
   if (o.pool === undefined) throw invalid('opts.pool is required', { argument: 'opts.pool' });
   const pool = await resolvePool(conn, o.pool, 'Template.import');
+  if (o.seal !== false) nativeGuestfs(); // GUESTFS_UNAVAILABLE before anything is made
   if (o.seal !== false) await assertSealableHere(conn, pool, 'Template.import');
   if (o.signal?.aborted) throw abortError(o.signal);
   if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
@@ -163,7 +165,7 @@ export async function importTemplate(conn: Connection, o: ImportTemplateOptions)
             ...(o.seal ?? {}),
             disks: [{ path, format }],
             signal: o.signal,
-            onProgress: (p) => progress?.({ step: 'seal', name: o.name, operation: p.operation, bytes: p.done, total: p.total }),
+            onProgress: (p) => progress?.({ step: 'seal', name: o.name, ...(p.operation ? { operation: p.operation } : {}), steps: { done: p.done, total: p.total } }),
           });
     await setReadOnly([path], true);
     undo.push(() => setReadOnly([path], false));
@@ -172,6 +174,7 @@ export async function importTemplate(conn: Connection, o: ImportTemplateOptions)
       state: 'ready',
       ...(report ? { sealedAt: new Date().toISOString() } : {}),
       operations: report ? report.operations.map((op) => op.name) : [],
+      ...(report?.cloudInit ? { cloudInit: true } : {}),
     });
     undo.clear();
     progress?.({ step: 'done', name: o.name });

@@ -7,7 +7,7 @@ import { stat, unlink, writeFile } from 'node:fs/promises';
 import type { Connection } from '../connection.js';
 import type { StoragePool } from '../storage.js';
 import { VirtkitError, isVirtError } from '../errors.js';
-import { sleep } from '../core.js';
+import { sleep } from '../util/abort.js';
 import { PoolXml } from '../xml/pool.js';
 
 const known = new WeakMap<Connection, Map<string, Promise<string | undefined>>>();

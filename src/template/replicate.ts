@@ -6,14 +6,14 @@
 // marked 'creating' with a checkpoint (`replication`: disk and offset known to be on the target),
 // so an interrupted copy resumes where it stopped; it becomes 'ready' only after each disk's
 // SHA-256 read back from the target equals the source's.
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Writable, type Transform } from 'node:stream';
 import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import type { StoragePool, Volume } from '../storage.js';
 import { removeAfterStream } from '../storage.js';
 import { VirtkitError, invalid } from '../errors.js';
 import { argOptBool, argOptFunction, argOptSignal, argOptions } from '../args.js';
-import { abortError } from '../core.js';
+import { abortError } from '../util/abort.js';
 import { DomainXml } from '../xml/domain.js';
 import { VolumeXml, volumeXml } from '../xml/volume.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
@@ -303,21 +303,24 @@ async function copyItem(
 }
 
 /** The byte size of the volume's file (a qcow2's file, not its virtual size). */
-async function fileSize(v: Volume): Promise<number> {
+export async function fileSize(v: Volume): Promise<number> {
   const physical = new VolumeXml(await v.xml()).physical;
   if (physical !== undefined) return physical;
   return (await v.info()).allocation;
 }
 
-/** One transfer: src.download into dst.upload through a PassThrough; either side failing aborts the other. */
-async function pipe(
-  src: Volume, dst: Volume, t: { offset: number; length: number; sparse: boolean; signal?: AbortSignal },
+/**
+ * One transfer: src.download into dst.upload through a PassThrough (or `t.through`, a Transform
+ * that may change the bytes: migrate's overlay re-pointing); either side failing aborts the other.
+ */
+export async function pipe(
+  src: Volume, dst: Volume, t: { offset: number; length: number; sparse: boolean; signal?: AbortSignal; through?: Transform },
   onProgress: (bytes: number, position: number) => void,
 ): Promise<number> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(t.signal!.reason);
   t.signal?.addEventListener('abort', onAbort, { once: true });
-  const pass = new PassThrough({ highWaterMark: 4 << 20 });
+  const pass = t.through ?? new PassThrough({ highWaterMark: 4 << 20 });
   const fail = (e: unknown) => {
     if (!ac.signal.aborted) ac.abort(e);
     pass.destroy(e instanceof Error ? e : new Error(String(e)));
@@ -338,7 +341,7 @@ async function pipe(
 }
 
 /** SHA-256 of a volume's file content, read through a sparse download. */
-async function digest(v: Volume, signal?: AbortSignal): Promise<string> {
+export async function digest(v: Volume, signal?: AbortSignal): Promise<string> {
   const sink = new Writable({ highWaterMark: 4 << 20, write: (_c, _e, cb) => cb() });
   const r = await v.download(sink, { sparse: true, sha256: true, signal });
   return r.sha256!;

@@ -7,11 +7,12 @@ import type { Connection } from '../connection.js';
 import type { Domain } from '../domain.js';
 import { VirtkitError, invalid } from '../errors.js';
 import { argOptBool, argOptions } from '../args.js';
-import { checkName } from '../names.js';
+import { checkName } from '../validate.js';
 import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
 import { createTemplate, convertTemplate, assertShutOff } from './create.js';
 import { deployClone, deployMany, removeClone } from './deploy.js';
+import { sweepOrphanSeeds } from './deploy-seed.js';
 import { dependents, setReadOnly, undefineWithNvram } from './disks.js';
 import type { ConvertOptions, CreateTemplateOptions, DeployManyOptions, DeployOptions } from './types.js';
 
@@ -23,6 +24,8 @@ export interface RecoverReport {
   markedBroken: string[];
   /** Half-made clones removed. */
   removedClones: string[];
+  /** Seed volumes (paths) no clone lists any more, deleted (see consumeSeed). */
+  removedSeeds: string[];
 }
 
 /** A virtkit template: a defined libvirt domain marked in virtkit's metadata namespace. */
@@ -84,12 +87,15 @@ export class Template {
   /**
    * Cleans up after a crashed run: templates still `creating`/`sealing` whose creating process
    * is gone are removed (copies) or marked `broken` (converted in place); half-made clones
-   * (record present, process gone, disks missing) are removed.
+   * (record present, process gone, disks missing) are removed, with their seed volumes and DHCP reservations; seed
+   * volumes whose clone is gone (undefined behind virtkit's back) are deleted.
    */
   static async recover(conn: Connection): Promise<RecoverReport> {
-    const report: RecoverReport = { removed: [], markedBroken: [], removedClones: [] };
+    const report: RecoverReport = { removed: [], markedBroken: [], removedClones: [], removedSeeds: [] };
+    const seeds = new Set<string>();
     for (const d of await conn.domains({ persistent: true })) {
       const rec = await readRecord(d).catch(() => undefined);
+      if (rec?.seed) seeds.add(rec.seed.path);
       if (!rec || rec.state === 'ready' || rec.state === 'broken' || !ownerIsGone(rec)) continue;
       if (rec.role === 'clone') {
         await removeClone(conn, d).catch(() => undefined);
@@ -111,6 +117,7 @@ export class Template {
       }
       report.removed.push(d.name);
     }
+    report.removedSeeds = await sweepOrphanSeeds(conn, seeds);
     return report;
   }
 
@@ -167,6 +174,10 @@ export class Template {
   /** Hosts this template was replicated to (host UUID and the URI used), as recorded here. */
   get replicas(): { host: string; uri: string }[] {
     return this.#rec.replicas ?? [];
+  }
+  /** True when sealing found cloud-init in the guest: clones get a NoCloud seed (and the first-boot unit stands aside). */
+  get cloudInit(): boolean {
+    return this.#rec.cloudInit === true;
   }
   /** The full record as stored in the domain's metadata. */
   get record(): TemplateRecord {

@@ -7,7 +7,7 @@ import type { CloneIdentity } from '../xml/identity.js';
 /** Progress of a long template operation. */
 export interface TemplateProgress {
   /** The phase under way. */
-  step: 'check' | 'copy' | 'define' | 'seal' | 'overlay' | 'personalize' | 'start' | 'done';
+  step: 'check' | 'copy' | 'reserve' | 'define' | 'seal' | 'overlay' | 'personalize' | 'start' | 'done';
   /** The domain being worked on (a template or a clone). */
   name: string;
   /** The disk being copied, by target name (e.g. 'vda'), during 'copy'. */
@@ -55,6 +55,26 @@ export interface ConvertOptions {
 export interface Identity extends CloneIdentity {
   /** A clear-text root password, hashed on the host (SHA-512 crypt); never stored or logged. */
   rootPassword?: string;
+  /**
+   * cloud-init templates only (the seal found cloud-init): extra top-level #cloud-config keys for
+   * the clone's NoCloud user-data (e.g. { packages: ['nginx'] }). Refused on other templates.
+   */
+  userData?: Record<string, unknown>;
+  /** cloud-init templates only: the NoCloud network-config (network config version 1 or 2). Refused on other templates. */
+  networkConfig?: Record<string, unknown>;
+}
+
+/** A clone NIC's network at deploy ({@link DeployOptions.network}). */
+export interface DeployNetwork {
+  /** The libvirt network, by name or UUID. */
+  name: string;
+  /**
+   * 'auto' (default): the lowest free address of the network's IPv4 DHCP ranges (deployMany: in
+   * spec order, so a batch gets distinct addresses); an IPv4 address inside a DHCP range: that
+   * one, or `ADDRESS_IN_USE`; 'none': connect the NIC and reserve nothing (e.g. a network
+   * without DHCP).
+   */
+  ip?: 'auto' | 'none' | (string & {});
 }
 
 /** Options of {@link Template.deploy}. */
@@ -76,11 +96,30 @@ export interface DeployOptions {
   /** The clone's identity (hostname, root password, SSH keys, ...), applied as `personalize` says. Default: none. */
   identity?: Identity;
   /**
-   * 'firstboot' (default): the identity travels in the domain definition (SMBIOS OEM strings)
-   * and the unit sealing installed applies it at first boot, no appliance launch.
+   * 'firstboot' (default): the public identity (hostname, SSH public keys, `data`) travels in
+   * the domain definition (SMBIOS OEM strings), the secrets (root password hash, `secretData`)
+   * on a seed volume of the clone's own (`<clone>-seed.iso`, mode 0600, a read-only CD-ROM;
+   * see consumeSeed), and the unit sealing installed applies both at first boot, no appliance
+   * launch. A template whose guest has cloud-init gets everything through a NoCloud seed instead.
    * 'offline': also written into the clone's disk now through libguestfs.
    */
   personalize?: 'firstboot' | 'offline';
+  /**
+   * Puts the template's first NIC (document order) on a libvirt network and reserves an address
+   * for the clone's new MAC there before the clone is defined (a static DHCP host entry named
+   * after the clone when its name is a host name label). The reservation is in the clone's
+   * record (`addresses({ source: 'reservation' })` gives it at once); removeClone, a failed or
+   * aborted deploy and Template.recover release it. Checked before anything is made:
+   * VirtkitError `NOT_FOUND` (no such network), `INVALID_ARGUMENT` (the template has no NIC, the
+   * network has no IPv4 DHCP range), `ADDRESS_RANGE_FULL`, `ADDRESS_IN_USE`.
+   */
+  network?: DeployNetwork;
+  /**
+   * Like `network`, per NIC of a template with several: keyed by the NIC's index in document
+   * order (from 0) or by the template NIC's MAC. NICs not named keep their template source and get
+   * no reservation. Give `network` or `networks`, not both.
+   */
+  networks?: Record<string | number, DeployNetwork>;
   /** Start the clone once defined. */
   start?: boolean;
   /** Called as the deployment moves through its steps, and with copy progress in bytes for full clones. */

@@ -10,7 +10,7 @@ import type { Element } from './doc.js';
 import { OEM_PREFIX, checkOemLimits } from './identity.js';
 import { VIRTKIT_NS } from './metadata.js';
 import { invalid } from '../errors.js';
-import { argOptString } from '../args.js';
+import { argOptString, argString } from '../args.js';
 import { isImageFormat, validateAbsolutePath, validateMac, validateName, validateUuid } from '../validate.js';
 import { randomMac } from './mac.js';
 
@@ -78,6 +78,12 @@ export interface CloneOptions {
    * console that mirrors it); the other devices still follow the default rule.
    */
   serialLog?: string;
+  /**
+   * Per interface (document order): connect it to this libvirt network instead of its template
+   * source (`<interface type='network'><source network>`, see InterfaceXml.connectToNetwork);
+   * undefined entries keep theirs.
+   */
+  nicNetworks?: (string | undefined)[];
   /** The clone's `<title>` (one line). Absent: the source's title is removed (virt-clone's rule). */
   title?: string;
   /** Metadata to set (one element for `uri` under `prefix`); xml null removes it. */
@@ -253,9 +259,13 @@ export function cloneDomain(sourceXml: string, o: CloneOptions): CloneResult {
     seen.add(m);
     used.add(m);
   }
+  if (o.nicNetworks !== undefined && (!Array.isArray(o.nicNetworks) || o.nicNetworks.length > nics.length))
+    throw invalid(`nicNetworks must be an array of at most ${nics.length} network names`, { argument: 'nicNetworks' });
   const macs = nics.map((nic, i) => {
     const mac = given[i] ?? randomMac(used);
     nic.mac = mac;
+    const net = o.nicNetworks?.[i];
+    if (net !== undefined) nic.connectToNetwork(argString(`nicNetworks[${i}]`, net, { nonEmpty: true }));
     // Host-side device names belong to one domain, a pre-made tap (managed='no') too.
     const t = child(nic.element, 'target');
     if (t) removeNode(t);

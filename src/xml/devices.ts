@@ -171,6 +171,20 @@ export class InterfaceXml {
   get bridge(): string | undefined {
     return attr(child(this.element, 'source'), 'bridge');
   }
+  /**
+   * Connects the interface to the libvirt network `name`: `type='network'`, `<source network>`,
+   * and without what belonged to its previous kind of source (a bridge's `<virtualport>`, a user
+   * NIC's `<ip>`, `<route>` and `<portForward>`). Model, driver, address and the rest stay.
+   */
+  connectToNetwork(name: string): void {
+    this.element.setAttribute('type', 'network');
+    for (const n of ['virtualport', 'ip', 'route', 'portForward']) removeChildren(this.element, n);
+    removeChildren(this.element, 'source');
+    // right after <mac> (or first), where libvirt writes it
+    const kids = children(this.element);
+    const at = kids.findIndex((k) => k.localName === 'mac');
+    insertChild(this.element, createElement(this.element.ownerDocument!, 'source', { network: name }), kids[at + 1]);
+  }
   /** `<model type>`, e.g. 'virtio'. */
   get model(): string | undefined {
     return attr(child(this.element, 'model'), 'type');

@@ -3,9 +3,15 @@
 // Encoding (format version 1). Every entry is `virtkit:<key>=<value>`, one fact per entry:
 //   virtkit:v=1                          format version, always first
 //   virtkit:hostname=<name>              RFC 1123 host name, as is
-//   virtkit:root-password-hash=<hash>    crypt(3) hash, as is (printable ASCII, no spaces)
 //   virtkit:ssh-key:<user>=<base64>      one authorized_keys line per entry, base64 (RFC 4648, padded)
 //   virtkit:data:<key>=<base64>          free-form value, base64
+//   virtkit:seed=<label>                 secrets wait on the seed volume labelled <label> (below)
+//   virtkit:personalize=cloud-init       cloud-init personalizes this clone: first boot stands aside
+// Secrets never go in OEM strings (any reader of the domain XML or of QEMU's command line sees
+// them): identitySecretLines writes them in the same line format for the seed volume's
+// `virtkit-secrets` file instead:
+//   virtkit:root-password-hash=<hash>    crypt(3) hash, as is (printable ASCII, no spaces)
+//   virtkit:data:<key>=<base64>          a secretData value
 // Keys are restricted to safe characters, so only values that can hold spaces, newlines or any
 // Unicode are base64-encoded; the guest splits at the first '='. Entries of other software (no
 // `virtkit:` prefix) and unknown virtkit keys are ignored when parsing.
@@ -24,8 +30,13 @@ export interface CloneIdentity {
   sshAuthorizedKeys?: Record<string, string[]>;
   /** A crypt(3) hash (e.g. '$6$salt$...'), never a clear-text password. */
   rootPasswordHash?: string;
-  /** Free-form key/value pairs for the guest's own use. */
+  /** Free-form key/value pairs for the guest's own use (saved to /var/lib/virtkit/data/<key>); visible in the domain XML. */
   data?: Record<string, string>;
+  /**
+   * Like `data`, but secret: delivered on the clone's seed volume (mode 0600), never in the domain
+   * XML or on QEMU's command line; saved in the guest like `data` (mode 0600). A key may not be in both.
+   */
+  secretData?: Record<string, string>;
 }
 
 /** Prefix of every virtkit OEM string. */
@@ -45,7 +56,7 @@ export const MAX_OEM_TOTAL_BYTES = 32768;
 //   hash      printable ASCII, no space, no ':' (set_root_hash refuses ':' and newlines)
 const DATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HASH = /^[\x21-\x39\x3b-\x7e]+$/;
-const IDENTITY_KEYS = ['hostname', 'sshAuthorizedKeys', 'rootPasswordHash', 'data'];
+const IDENTITY_KEYS = ['hostname', 'sshAuthorizedKeys', 'rootPasswordHash', 'data', 'secretData'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -88,31 +99,60 @@ export function checkIdentity(identity: unknown, argument = 'identity', extraKey
       });
     }
   }
-  if (id.data !== undefined) {
-    const data = id.data;
-    if (!isObject(data)) fail(`${argument}.data`, 'must be an object of key to string');
-    out.data = {};
+  for (const field of ['data', 'secretData'] as const) {
+    const data = id[field];
+    if (data === undefined) continue;
+    if (!isObject(data)) fail(`${argument}.${field}`, 'must be an object of key to string');
+    const m: Record<string, string> = (out[field] = {});
     for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
-      if (!DATA_KEY.test(key)) throw invalid(`invalid data key ${JSON.stringify(key)}: letters, digits, '.', '_', '-' (≤ 64)`, { argument: `${argument}.data`, key });
+      if (!DATA_KEY.test(key)) throw invalid(`invalid ${field} key ${JSON.stringify(key)}: letters, digits, '.', '_', '-' (≤ 64)`, { argument: `${argument}.${field}`, key });
       // base64 on the way, so any text, NUL included; a lone surrogate would not survive UTF-8
-      out.data[key] = argString(`${argument}.data.${key}`, value, { allowNul: true });
+      m[key] = argString(`${argument}.${field}.${key}`, value, { allowNul: true });
     }
   }
+  for (const key of Object.keys(out.secretData ?? {}))
+    if (out.data && key in out.data) throw invalid(`key ${JSON.stringify(key)} is in both data and secretData`, { argument: `${argument}.secretData.${key}` });
   return out;
 }
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** Encodes an identity as OEM strings (format above); INVALID_ARGUMENT on bad input or limits. */
-export function identityOemStrings(identity: CloneIdentity): string[] {
-  const { hostname, sshAuthorizedKeys, rootPasswordHash, data } = checkIdentity(identity);
+/**
+ * Encodes the public part of an identity as OEM strings (format above): hostname, SSH public
+ * keys, `data`. The secrets (rootPasswordHash, secretData) are left out: see identitySecretLines.
+ * `seedLabel` adds `virtkit:seed=<label>`. INVALID_ARGUMENT on bad input or limits.
+ */
+export function identityOemStrings(identity: CloneIdentity, opts: { seedLabel?: string } = {}): string[] {
+  const { hostname, sshAuthorizedKeys, data } = checkIdentity(identity);
   const out = [`${OEM_PREFIX}v=1`];
   if (hostname !== undefined) out.push(`${OEM_PREFIX}hostname=${hostname}`);
-  if (rootPasswordHash !== undefined) out.push(`${OEM_PREFIX}root-password-hash=${rootPasswordHash}`);
   for (const [user, keys] of Object.entries(sshAuthorizedKeys ?? {})) for (const k of keys) out.push(`${OEM_PREFIX}ssh-key:${user}=${b64(k)}`);
   for (const [key, value] of Object.entries(data ?? {})) out.push(`${OEM_PREFIX}data:${key}=${b64(value)}`);
+  if (opts.seedLabel !== undefined) {
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(opts.seedLabel)) throw invalid('seedLabel must be 1-16 letters, digits, _ or -', { argument: 'seedLabel' });
+    out.push(`${OEM_PREFIX}seed=${opts.seedLabel}`);
+  }
   checkOemLimits(out);
+  return out;
+}
+
+/** True when the identity has something only the seed volume may carry. */
+export function hasSecrets(identity: CloneIdentity): boolean {
+  return identity.rootPasswordHash !== undefined || Object.keys(identity.secretData ?? {}).length > 0;
+}
+
+/**
+ * The secret part of an identity as lines of the OEM-string format (the seed volume's
+ * `virtkit-secrets` file, one entry a line): the root password hash and secretData (as data:
+ * entries, base64). [] when there is none.
+ */
+export function identitySecretLines(identity: CloneIdentity): string[] {
+  const { rootPasswordHash, secretData } = checkIdentity(identity);
+  if (!hasSecrets({ rootPasswordHash, secretData })) return [];
+  const out = [`${OEM_PREFIX}v=1`];
+  if (rootPasswordHash !== undefined) out.push(`${OEM_PREFIX}root-password-hash=${rootPasswordHash}`);
+  for (const [key, value] of Object.entries(secretData ?? {})) out.push(`${OEM_PREFIX}data:${key}=${b64(value)}`);
   return out;
 }
 

@@ -9,7 +9,8 @@
 //     <disks><disk target='vda' path='/pool/tpl.qcow2' format='qcow2'/></disks>
 //     <createdBy pid='4242' host='builder'/>
 //   </virtkit:template>
-// A clone's record has role='clone' and a <deployedFrom name uuid version/> child (its template).
+// A clone's record has role='clone' and a <deployedFrom name uuid version/> child (its template),
+// and <reservations><reservation network mac ip family prefix/></reservations> when deploy reserved addresses.
 import type { Element } from './doc.js';
 import { attr, children, createElement, insertChild, parseRoot, parseXml, prettyPrint, serialize, text } from './doc.js';
 import { invalid } from '../errors.js';
@@ -49,6 +50,29 @@ export interface TemplateRecord {
   replication?: { disk: string; offset: number };
   /** The process that created the record (to find leftovers of a crashed run). */
   createdBy?: { pid: number; host: string };
+  /** For a template: sealing found cloud-init in the guest, so clones are personalized through its NoCloud data source. */
+  cloudInit?: boolean;
+  /**
+   * For a clone: its seed volume (a read-only CD-ROM holding the secrets, or cloud-init's NoCloud
+   * seed) until consumeSeed or removeClone deletes it. `target` is its CD-ROM's `<target dev>`.
+   */
+  seed?: { path: string; target: string; kind: 'virtkit' | 'cloud-init' };
+  /** For clones: the DHCP reservations deploy made for its NICs (removeClone and recover release them). */
+  reservations?: CloneReservation[];
+}
+
+/** One DHCP reservation deploy made for a clone's NIC: a static host entry of `network`. */
+export interface CloneReservation {
+  /** The libvirt network's name. */
+  network: string;
+  /** The clone NIC's MAC (what the host entry names). */
+  mac: string;
+  /** The reserved address. */
+  ip: string;
+  /** Only 'ipv4' (IPv4 is reserved by MAC). */
+  family: 'ipv4';
+  /** The network's prefix length for that address, when known. */
+  prefix?: number;
 }
 
 const nonNegInt = (v: unknown, what: string): number => {
@@ -97,7 +121,20 @@ export function templateMetadataXml(rec: TemplateRecord): string {
     for (const r of rec.replicas) add(rs, 'replica', { host: str(r.host, 'replica.host'), uri: str(r.uri, 'replica.uri') });
   }
   if (rec.replication) add(root, 'replication', { disk: str(rec.replication.disk, 'replication.disk'), offset: nonNegInt(rec.replication.offset, 'replication.offset') });
+  if (rec.cloudInit) add(root, 'cloudInit');
+  if (rec.seed) {
+    if (rec.seed.kind !== 'virtkit' && rec.seed.kind !== 'cloud-init') throw invalid(`seed.kind must be 'virtkit' or 'cloud-init', got ${JSON.stringify(rec.seed.kind)}`);
+    add(root, 'seed', { path: str(rec.seed.path, 'seed.path'), target: str(rec.seed.target, 'seed.target'), kind: rec.seed.kind });
+  }
   if (rec.createdBy) add(root, 'createdBy', { pid: nonNegInt(rec.createdBy.pid, 'createdBy.pid'), host: str(rec.createdBy.host, 'createdBy.host') });
+  if (rec.reservations) {
+    const rs = add(root, 'reservations');
+    for (const r of rec.reservations) {
+      if (r.family !== 'ipv4') throw invalid(`reservation.family must be 'ipv4', got ${JSON.stringify(r.family)}`);
+      const prefix = r.prefix === undefined ? undefined : nonNegInt(r.prefix, 'reservation.prefix');
+      add(rs, 'reservation', { network: str(r.network, 'reservation.network'), mac: str(r.mac, 'reservation.mac'), ip: str(r.ip, 'reservation.ip'), family: r.family, prefix });
+    }
+  }
   prettyPrint(root);
   return serialize(doc);
 }
@@ -159,7 +196,25 @@ export function parseTemplateMetadata(xml: string): TemplateRecord | undefined {
   if (reps) rec.replicas = kids(reps, 'replica').map((r) => ({ host: need(r, 'host', 'replica'), uri: need(r, 'uri', 'replica') }));
   const rep = kid(root, 'replication');
   if (rep) rec.replication = { disk: need(rep, 'disk', 'replication'), offset: int(need(rep, 'offset', 'replication'), 'replication offset') };
+  if (kid(root, 'cloudInit')) rec.cloudInit = true;
+  const seed = kid(root, 'seed');
+  if (seed) {
+    const kind = need(seed, 'kind', 'seed');
+    if (kind !== 'virtkit' && kind !== 'cloud-init') throw invalid(`virtkit metadata: unknown seed kind ${JSON.stringify(kind)}`);
+    rec.seed = { path: need(seed, 'path', 'seed'), target: need(seed, 'target', 'seed'), kind };
+  }
   const by = kid(root, 'createdBy');
   if (by) rec.createdBy = { pid: int(need(by, 'pid', 'createdBy'), 'createdBy pid'), host: need(by, 'host', 'createdBy') };
+  const res = kid(root, 'reservations');
+  if (res) {
+    rec.reservations = kids(res, 'reservation').map((r) => {
+      const family = attr(r, 'family') ?? 'ipv4';
+      if (family !== 'ipv4') throw invalid(`virtkit metadata: unknown reservation family ${JSON.stringify(family)}`);
+      const out: CloneReservation = { network: need(r, 'network', 'reservation'), mac: need(r, 'mac', 'reservation'), ip: need(r, 'ip', 'reservation'), family };
+      const prefix = attr(r, 'prefix');
+      if (prefix !== undefined) out.prefix = int(prefix, 'reservation prefix');
+      return out;
+    });
+  }
   return rec;
 }

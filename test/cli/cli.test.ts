@@ -61,6 +61,8 @@ describe('usage', () => {
     usage(await vk('seal', '-a', 'x', '-d', 'y'), 'not both');
     usage(await vk('deploy', 't', 'n', '--count', '0'), '--count takes a positive integer');
     usage(await vk('deploy', 't', 'n', '--linked', '--full'), '--linked or --full');
+    usage(await vk('deploy', 't', 'n', '--ip', '10.0.0.5'), '--ip needs --network');
+    usage(await vk('deploy', 't', 'n', '--network', 'lab', '--ip', '10.0.0.5', '--count', '2'), '--ip takes one clone');
     usage(await vk('seal', '-a', 'x', '--accel', 'fast'), '--accel takes auto, kvm or tcg');
     usage(await vk('template', 'list', '-c'), "option '--connect' needs a value");
     usage(await vk('template', 'create', 't', '--from', 'v', '--pool', 'p', '--no-seal', '--hostname', 'h'), '--no-seal cannot be combined');
@@ -137,7 +139,7 @@ describe('on test:///default', () => {
     failsWith(await vk('remove', 'test', ...T), 'INVALID_ARGUMENT');
   });
   it('template recover: an empty report', async () => {
-    expect(json(await vk('template', 'recover', ...T, '--json'))).toEqual({ removed: [], markedBroken: [], removedClones: [] });
+    expect(json(await vk('template', 'recover', ...T, '--json'))).toEqual({ removed: [], markedBroken: [], removedClones: [], removedSeeds: [] });
   });
   it('a bad URI is libvirt\'s error', async () => {
     const r = await vk('template', 'list', '-c', 'bogus:///x');

@@ -10,12 +10,16 @@ import { Connection, Template, VolumeXml, seal, type Domain, type StoragePool } 
 import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
 import { buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 import { DomainXml } from '../../src/xml/domain.js';
+import { sha512Crypt } from '../../src/crypt/index.js';
+import { consumeSeed } from '../../src/index.js';
 
 const tag = `e2e${process.pid}`;
 const SRC = `${tag}-src`;
 const TPL = `${tag}-tpl`;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eTestKeyForVirtkitE2eTestKeyForVirtkitE2e tester@virtkit';
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+// web1's root password hash: on its seed volume only, never in the definition or on QEMU's command line.
+const HASH = sha512Crypt('e2e password', 'e2esaltx');
 
 describe('templates end to end', () => {
   let conn: Connection;
@@ -77,7 +81,7 @@ describe('templates end to end', () => {
     const diskBefore = sha256(tpl.disks[0]!.path);
     const names = [`${tag}-web1`, `${tag}-web2`, `${tag}-db1`];
     const clones: Domain[] = [];
-    clones.push(await tpl.deploy({ name: names[0]!, mode: 'linked', identity: { hostname: 'web1', sshAuthorizedKeys: { root: [KEY] } } }));
+    clones.push(await tpl.deploy({ name: names[0]!, mode: 'linked', identity: { hostname: 'web1', sshAuthorizedKeys: { root: [KEY] }, rootPasswordHash: HASH } }));
     clones.push(await tpl.deploy({ name: names[1]!, mode: 'linked', identity: { hostname: 'web2', sshAuthorizedKeys: { root: [KEY] } } }));
     clones.push(await tpl.deploy({ name: names[2]!, mode: 'full', identity: { hostname: 'db1' } }));
     expect((await tpl.clones()).map((c) => c.name).sort()).toEqual([...names].sort());
@@ -89,7 +93,16 @@ describe('templates end to end', () => {
     const info = JSON.parse(run('qemu-img', ['info', '--output=json', `${dir}/${names[0]}-vda.qcow2`])) as Record<string, unknown>;
     expect(info['backing-filename-format']).toBe('qcow2');
 
-    await Promise.all(clones.map((c) => c.start()));
+    // Started paused first: QEMU's command line is there to read before the guests run.
+    await Promise.all(clones.map((c) => c.start({ paused: true })));
+    const pid = readFileSync(`/run/libvirt/qemu/${names[0]}.pid`, 'utf8').trim();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain(`${names[0]}-seed.iso`);
+    for (const text of [cmdline, run('virsh', ['-r', '-c', SYSTEM_URI, 'dumpxml', names[0]!]), await clones[0]!.xml({ inactive: true })]) {
+      expect(text).not.toContain(HASH);
+      expect(text).not.toContain(HASH.split('$')[3]!);
+    }
+    await Promise.all(clones.map((c) => c.resume()));
     // A disk in use by a running domain cannot be sealed: QEMU's image lock is seen before any
     // launch (IMAGE_IN_USE; through `seal({ domain })` it is DOMAIN_RUNNING, see
     // test/integration/seal.test.ts).
@@ -109,6 +122,21 @@ describe('templates end to end', () => {
     for (const k of keys) expect(k).toMatch(/^SHA256:/);
     expect(new Set(keys).size).toBe(3);
     expect(ids.map((i) => i!['authorized-keys'])).toEqual(['1', '1', '0']);
+    // web1 applied the hash from its seed; the others kept the template's locked root.
+    const digest = (s: string) => createHash('sha256').update(`${s}\n`).digest('hex').slice(0, 16);
+    expect(ids.map((i) => i!.rootpw)).toEqual([digest(HASH), digest('*'), digest('*')]);
+    expect(readFileSync(serial(names[0]!), 'utf8')).not.toContain(HASH);
+    // hostKeys(): what each clone's first boot reported on its serial console, the fingerprint
+    // computed here equal to the one the guest's own ssh-keygen printed.
+    const reported = await Promise.all(clones.map((c) => c.hostKeys({ timeoutMs: 10_000 })));
+    for (const [k, keys] of reported.entries()) {
+      expect(keys.map((x) => x.type).sort()).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
+      expect(keys.find((x) => x.type === 'ssh-ed25519')!.fingerprint).toBe(ids[k]!.hostkey);
+    }
+    // First boot is done: the seed goes (detached, deleted); the others never had one.
+    expect(await consumeSeed(conn, clones[0]!)).toBe(true);
+    expect(await pool.findVolume(`${names[0]}-seed.iso`)).toBeUndefined();
+    expect(await consumeSeed(conn, clones[1]!)).toBe(false);
     // MACs: the guest saw the MAC libvirt gave each clone, all distinct; UUIDs distinct.
     const xmls = await Promise.all(clones.map(async (c) => new DomainXml(await c.xml())));
     expect(ids.map((i) => i!.mac)).toEqual(xmls.map((x) => x.interfaces[0]!.mac));

@@ -37,6 +37,13 @@ export interface PrivateDaemonOptions {
   qemuConf?: Record<string, string | number>;
   /** How long start (and restart) may take before it fails, in ms. Default 30 000. */
   startTimeoutMs?: number;
+  /** Extra environment of the daemon, e.g. `{ SASL_CONF_PATH: dir }`. */
+  env?: Record<string, string>;
+  /**
+   * The readiness probe (`virsh version`) goes to the read-only socket: for a daemon whose
+   * read-write socket asks for credentials (set `auth_unix_ro: 'none'` in `conf`). Default false.
+   */
+  readOnlyProbe?: boolean;
 }
 
 export interface PrivateDaemon {
@@ -242,7 +249,11 @@ class Daemon implements PrivateDaemon {
   #start = ''; // /proc start time of #pid
   #exited: Promise<void> = Promise.resolve();
   #stopping?: Promise<void>;
-  readonly #opts: Required<Omit<PrivateDaemonOptions, 'tag' | 'conf' | 'qemuConf'>> & { conf: Record<string, string | number>; qemuConf: Record<string, string | number> };
+  readonly #opts: Required<Omit<PrivateDaemonOptions, 'tag' | 'conf' | 'qemuConf' | 'env'>> & {
+    conf: Record<string, string | number>;
+    qemuConf: Record<string, string | number>;
+    env: Record<string, string>;
+  };
 
   constructor(tag: string, opts: PrivateDaemonOptions) {
     this.dir = `/tmp/virtkit-privd-${tag}-${process.pid}-${++seq}`;
@@ -253,6 +264,8 @@ class Daemon implements PrivateDaemon {
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
       conf: opts.conf ?? {},
       qemuConf: opts.qemuConf ?? {},
+      env: opts.env ?? {},
+      readOnlyProbe: opts.readOnlyProbe ?? false,
     };
   }
 
@@ -351,7 +364,7 @@ class Daemon implements PrivateDaemon {
     const pidfile = join(this.dir, 'libvirtd.pid');
     for (const f of ['libvirt-sock', 'libvirt-sock-ro', 'libvirt-admin-sock']) rmSync(join(this.dir, 'sock', f), { force: true });
     rmSync(pidfile, { force: true });
-    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', ...this.#opts.env };
     delete env.LIBVIRT_DEFAULT_URI;
     if (existsSync(join(this.dir, 'drivers'))) env.LIBVIRT_DRIVER_DIR = join(this.dir, 'drivers');
     const out = openSync(join(this.dir, 'stderr.log'), 'a');
@@ -406,7 +419,8 @@ class Daemon implements PrivateDaemon {
         await this.#halt();
         throw fail(`did not answer within ${this.#opts.startTimeoutMs} ms`);
       }
-      if (existsSync(sock) && existsSync(pidfile)) ready = await virshVersion(this.uri, Math.max(1000, deadline - Date.now()));
+      const probeUri = this.#opts.readOnlyProbe ? `${this.uri}-ro` : this.uri;
+      if (existsSync(sock) && existsSync(pidfile)) ready = await virshVersion(probeUri, Math.max(1000, deadline - Date.now()));
       else await Promise.race([this.#exited, sleep(20)]);
     }
     this.startMs = Math.round(performance.now() - t0);

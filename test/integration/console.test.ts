@@ -141,6 +141,9 @@ describe('Domain.console and Domain.screenshot on a real daemon', () => {
     // ever-growing Node buffer; once reading resumes every line arrives, in order. The serial's log
     // file (written by QEMU whatever we read) says when the guest has printed all of it.
     const log = `${dir}/${VM}-serial.log`;
+    // Kernel messages (e.g. "random: crng init done") would land in the middle of a number's line.
+    c1.write('dmesg -n 1 2>/dev/null || echo 1 >/proc/sys/kernel/printk; echo quiet-$((2+3))\n');
+    await out1.until(/^quiet-5\r?$/m, 60_000);
     c1.pause();
     c1.write('seq 1 200000; echo seq-$((1+1))-done\n');
     const printed = () => readFileSync(log, 'latin1').includes('seq-2-done');

@@ -76,8 +76,8 @@ describe('Domain.migrate of a linked clone', () => {
 
   it('live-migrates a running clone, copying only its overlay onto the replica', async () => {
     await tpl.replicate(c2, { pool: pool2 });
-    // Shut off, a linked clone is refused: offline migration would not carry its overlay.
-    await expect(clone.migrate(c2)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Shut off, a clone migrates only to a persistent definition (offline: test/integration/migrate-offline.test.ts).
+    await expect(clone.migrate(c2, { persistent: false })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await c2.findDomain(clone.uuid)).toBeUndefined();
     const replica = await Template.get(c2, tpl.name);
     const replicaDisk = replica.disks[0]!.path;

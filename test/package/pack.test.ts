@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { runAsync, spawnAsync } from '../helpers/spawn.js';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,16 +74,17 @@ console.log(s, p, VirtError.name);
 const open: (uri?: string) => Promise<virtkit.Connection> = virtkit.Connection.open;
 void open;
 `);
-}, 240_000);
+}, 600_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 // Needs the npm registry (the tarball's dependencies): VIRTKIT_SKIP_PACK_TEST=1 skips it offline.
 describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () => {
   it('ships the bundle, types, prebuild, addon sources and install script, and no tests', async () => {
     const files = execFileSync('tar', ['tzf', join(out, `virtkit-${version}.tgz`)], { encoding: 'utf8' }).split('\n');
-    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'prebuilds/linux-x64/virtkit.node', 'binding.gyp', 'native/addon.cc', 'scripts/install.cjs'])
+    for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'prebuilds/linux-x64/virtkit.node', 'binding.gyp', 'native/addon.cc', 'scripts/install.cjs',
+      'guestfs-addon/binding.gyp', 'guestfs-addon/prebuilds/linux-x64/virtkit_guestfs.node', 'native/guestfs_addon.cc'])
       expect(files).toContain(`package/${f}`);
-    expect(files.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/build/'))).toBe(false);
+    expect(files.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/build/') || f.startsWith('package/guestfs-addon/build/'))).toBe(false);
     // Nothing nobody loads: the CommonJS CLI (bin is the ESM one) and source maps.
     expect(files.filter((f) => f.endsWith('.map') || f === 'package/dist/cli.cjs')).toEqual([]);
     expect(files.filter((f) => f.startsWith('package/dist/')).sort()).toEqual(['cli.js', 'index.cjs', 'index.d.cts', 'index.d.ts', 'index.js'].map((f) => `package/dist/${f}`));
@@ -91,7 +92,9 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
 
   it('installed from the tarball; the prebuild is used (no compile at install)', async () => {
     expect(existsSync(join(pkgDir, 'prebuilds/linux-x64/virtkit.node'))).toBe(true);
+    expect(existsSync(join(pkgDir, 'guestfs-addon/prebuilds/linux-x64/virtkit_guestfs.node'))).toBe(true);
     expect(existsSync(join(pkgDir, 'build'))).toBe(false);
+    expect(existsSync(join(pkgDir, 'guestfs-addon/build'))).toBe(false);
   });
 
   it('ESM: import { Connection } from "virtkit"', async () => {
@@ -140,7 +143,7 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('VirtkitError: the native addon could not be loaded');
       expect(r.stderr).toContain("code: 'ADDON_NOT_LOADED'");
-      expect(r.stderr).toContain('libvirt-dev libguestfs-dev');
+      expect(r.stderr).toContain('apt-get install libvirt-dev');
       // The CLI: one line, exit 1; --version needs no addon.
       const c = await npx('virtkit', 'template', 'list', '-c', 'test:///default');
       expect(c.status).toBe(1);
@@ -155,17 +158,56 @@ describe.skipIf(!!process.env.VIRTKIT_SKIP_PACK_TEST)('the packed tarball', () =
 
   it('the install script names the Debian packages when it cannot build', async () => {
     renameSync(join(pkgDir, 'prebuilds'), join(pkgDir, 'prebuilds.off'));
+    renameSync(join(pkgDir, 'guestfs-addon/prebuilds'), join(pkgDir, 'guestfs-addon/prebuilds.off'));
     try {
       // PATH without pkg-config: as on a host without the -dev packages.
       const r = await node(join(pkgDir, 'scripts/install.cjs'), { PATH: '/nonexistent' });
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('apt-get install libvirt-dev libguestfs-dev pkg-config g++ make python3');
+      expect(r.stderr).toContain('apt-get install libvirt-dev pkg-config g++ make python3');
+      expect(r.stderr).toContain('apt-get install libguestfs-dev pkg-config g++ make python3');
       expect(r.stderr).toContain('scripts/setup-host.sh');
     } finally {
       renameSync(join(pkgDir, 'prebuilds.off'), join(pkgDir, 'prebuilds'));
+      renameSync(join(pkgDir, 'guestfs-addon/prebuilds.off'), join(pkgDir, 'guestfs-addon/prebuilds'));
     }
     // With the prebuild in place the install script only checks that it loads.
     const ok = await node(join(pkgDir, 'scripts/install.cjs'));
     expect(ok.status, ok.stderr).toBe(0);
   });
+
+  // As on a host without libguestfs0 (test/helpers/without-libguestfs.sh hides its files in a
+  // private mount namespace): the install succeeds and says what is missing, libvirt work runs,
+  // Guest and seal reject with GUESTFS_UNAVAILABLE naming the Debian packages.
+  it('installs and runs the libvirt half on a host without libguestfs', async () => {
+    const bare = join(out, 'bare');
+    mkdirSync(bare);
+    writeFileSync(join(bare, 'package.json'), '{"name":"virtkit-bare","version":"1.0.0","private":true}');
+    const hide = join(ROOT, 'test/helpers/without-libguestfs.sh');
+    const inst = await spawnAsync(hide, ['npm', 'install', join(out, `virtkit-${version}.tgz`), '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: bare, timeout: 180_000 });
+    expect(inst.status, inst.stderr).toBe(0);
+    expect(inst.stderr).toContain('note: no prebuild of the libguestfs addon');
+    expect(inst.stderr).toContain('sudo apt-get install libguestfs-dev');
+    expect(inst.stderr).toContain('Guest and seal reject with GUESTFS_UNAVAILABLE');
+    writeFileSync(join(bare, 'use.mjs'), `import { Connection, Guest, seal, guestfsAvailable } from 'virtkit';
+const conn = await Connection.open('test:///default');
+const domains = (await conn.domains()).map((d) => d.name);
+await conn.close();
+const guest = await Guest.open({ drives: [{ path: '/nonexistent.img' }] }).then(() => 'opened', (e) => e);
+const sealed = await seal({ disks: [{ path: '/nonexistent.img', format: 'raw' }] }).then(() => 'sealed', (e) => e);
+console.log(JSON.stringify({ domains, available: guestfsAvailable(), guest: [guest.name, guest.code, guest.message], seal: [sealed.code] }));
+`);
+    const r = await spawnAsync(hide, [process.execPath, 'use.mjs'], { cwd: bare, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.domains).toEqual(['test']);
+    expect(j.available).toBe(false);
+    expect(j.guest.slice(0, 2)).toEqual(['VirtkitError', 'GUESTFS_UNAVAILABLE']);
+    expect(j.guest[2]).toContain('apt-get install libguestfs0');
+    expect(j.seal).toEqual(['GUESTFS_UNAVAILABLE']);
+    // The same install outside the namespace: both halves load.
+    const both = await spawnAsync(process.execPath, ['use.mjs'], { cwd: bare, timeout: 30_000 });
+    expect(both.status, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout).available).toBe(true);
+    expect(JSON.parse(both.stdout).guest[1]).toBe('NOT_FOUND');
+  }, 240_000);
 });

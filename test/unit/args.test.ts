@@ -24,7 +24,7 @@ import {
   argTimeout,
   argUint64,
 } from '../../src/args.js';
-import { checkLookup, checkName } from '../../src/names.js';
+import { checkLookup, checkName } from '../../src/validate.js';
 import { checkGuestfsArgs } from '../../src/guest/check.js';
 
 /** The refusal `fn` throws: INVALID_ARGUMENT naming `argument` in the message and in details. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, Template, type StoragePool } from '../../src/index.js';
 import { DomainXml } from '../../src/xml/domain.js';
-import { parseOemStrings } from '../../src/xml/identity.js';
+import { identitySecretLines, parseOemStrings } from '../../src/xml/identity.js';
 import { FIRSTBOOT_SCRIPT } from '../../src/firstboot/index.js';
 import { sha512Crypt } from '../../src/crypt/index.js';
 
@@ -76,7 +76,7 @@ describe('what deploy accepts, the first-boot script applies', () => {
   writeFileSync(script, FIRSTBOOT_SCRIPT, { mode: 0o755 });
 
   /** Runs the script on a fresh fake root whose SMBIOS type 11 holds `oem`; returns a reader. */
-  function boot(name: string, oem: string[]): (p: string) => string {
+  function boot(name: string, oem: string[], seed?: string[]): (p: string) => string {
     const root = join(work, name);
     for (const d of ['etc', 'root', 'home/svc.user_1', 'dmi/11-0']) mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nsvc.user_1:x:1000:1000::/home/svc.user_1:/bin/sh\nsvc$:x:1001:1001::/root:/bin/sh\n');
@@ -85,7 +85,14 @@ describe('what deploy accepts, the first-boot script applies', () => {
     writeFileSync(join(root, 'etc/machine-id'), '0123456789abcdef0123456789abcdef\n');
     const body = Buffer.concat(oem.map((s) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])])));
     writeFileSync(join(root, 'dmi/11-0/raw'), Buffer.concat([Buffer.from([11, 5, 0, 11, oem.length]), body, Buffer.from([0])]));
-    const r = spawnSync('sh', [script], { env: { PATH: process.env.PATH!, VIRTKIT_ROOT: root, VIRTKIT_DMI: join(root, 'dmi') }, encoding: 'utf8' });
+    // The seed volume's file (what the script reads from the mounted CD-ROM) in a directory.
+    const seedEnv: Record<string, string> = {};
+    if (seed) {
+      mkdirSync(join(root, '..', `${name}-seed`), { recursive: true });
+      writeFileSync(join(root, '..', `${name}-seed`, 'virtkit-secrets'), seed.map((l) => `${l}\n`).join(''));
+      seedEnv.VIRTKIT_SEED = join(root, '..', `${name}-seed`);
+    }
+    const r = spawnSync('sh', [script], { env: { PATH: process.env.PATH!, VIRTKIT_ROOT: root, VIRTKIT_DMI: join(root, 'dmi'), ...seedEnv }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     return (p: string) => {
       try {
@@ -97,16 +104,17 @@ describe('what deploy accepts, the first-boot script applies', () => {
   }
 
   it('applies every field of an accepted identity, as deploy encoded it', async () => {
+    // No hash here: secrets go to the seed volume, which this driver cannot upload
+    // (test/unit/deploy-seed.test.ts; the seed itself: test/integration/deploy-seed.test.ts).
     const identity = {
       hostname: 'web-01.example.com',
-      rootPasswordHash: HASH,
       sshAuthorizedKeys: { root: [`  ${KEY}  `], 'svc.user_1': ['ssh-rsa AAAAB3 "quoted" comment\twith tab'] },
       data: { 'role.v1': 'front\nend\0!' },
     };
     const clone = await tpl.deploy({ name: 'idgood', identity });
     const oem = new DomainXml(await clone.xml()).oemStrings;
     expect(parseOemStrings(oem)).toEqual({ ...identity, sshAuthorizedKeys: { root: [KEY], 'svc.user_1': identity.sshAuthorizedKeys['svc.user_1'] } });
-    const rd = boot('good', oem);
+    const rd = boot('good', [...oem, 'virtkit:seed=VIRTKIT'], identitySecretLines({ rootPasswordHash: HASH }));
     expect(rd('etc/hostname')).toBe('web-01.example.com\n');
     expect(rd('etc/shadow')).toBe(`root:${HASH}:19000:0:99999:7:::\n`);
     expect(rd('root/.ssh/authorized_keys')).toBe(`${KEY}\n`);
@@ -118,12 +126,12 @@ describe('what deploy accepts, the first-boot script applies', () => {
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
     const rd = boot('bad', [
       'virtkit:v=1',
-      'virtkit:root-password-hash=$6$s$a:b',
+      'virtkit:seed=VIRTKIT',
       `virtkit:ssh-key:svc$=${b64(KEY)}`,
       `virtkit:ssh-key:-x=${b64(KEY)}`,
       `virtkit:ssh-key:root=${b64(`${KEY}\nssh-rsa AAAA injected`)}`,
       'virtkit:hostname=web_1',
-    ]);
+    ], ['virtkit:root-password-hash=$6$s$a:b']);
     expect(rd('etc/shadow')).toBe('root:*:19000:0:99999:7:::\n');
     expect(rd('root/.ssh/authorized_keys')).toBe('');
     expect(rd('etc/hostname')).toBe('golden\n');

@@ -100,13 +100,14 @@ describe('Domain on test:///default', () => {
   it('creates, lists, reverts and deletes snapshots', async () => {
     expect(await dom.currentSnapshot()).toBeUndefined();
     const s1 = await dom.createSnapshot({ name: 's1', description: 'first <one>' });
-    expect(s1).toBe('s1');
+    expect(s1.name).toBe('s1');
     const s2 = await dom.createSnapshot(`<domainsnapshot><name>s2</name></domainsnapshot>`);
-    expect((await dom.snapshots()).sort()).toEqual(['s1', 's2']);
-    expect(await dom.currentSnapshot()).toBe('s2');
+    expect(s2.name).toBe('s2');
+    expect((await dom.snapshotNames()).sort()).toEqual(['s1', 's2']);
+    expect((await dom.currentSnapshot())?.name).toBe('s2');
     expect(await dom.snapshotXml('s1')).toContain('first &lt;one&gt;');
     await dom.revertToSnapshot('s1');
-    expect(await dom.currentSnapshot()).toBe('s1');
+    expect((await dom.currentSnapshot())?.name).toBe('s1');
     await dom.deleteSnapshot('s2');
     await dom.deleteSnapshot('s1');
     expect(await dom.snapshots()).toEqual([]);

@@ -44,7 +44,7 @@ function busyboxPath(): string {
   const dir = join(work, 'bb');
   if (!existsSync(dir)) {
     mkdirSync(dir);
-    for (const a of ['od', 'tail', 'tr', 'base64', 'grep', 'sed', 'cat', 'mkdir', 'chmod', 'chown', 'rm', 'rmdir', 'date', 'head', 'touch', 'sh', 'printf', 'echo']) {
+    for (const a of ['od', 'tail', 'tr', 'base64', 'grep', 'sed', 'cat', 'mkdir', 'chmod', 'chown', 'rm', 'rmdir', 'date', 'head', 'touch', 'sh', 'printf', 'echo', 'mv', 'cut', 'dd', 'mktemp', 'readlink', 'sleep']) {
       symlinkSync('/usr/bin/busybox', join(dir, a));
     }
   }
@@ -160,7 +160,9 @@ describe('first-boot script', () => {
         expect(lstatSync(join(root, 'home/u/.ssh')).mode & 0o777).toBe(0o700);
         if (process.getuid?.() === 0) expect(lstatSync(join(root, 'home/u/.ssh/authorized_keys')).uid).toBe(1000);
         expect(existsSync(join(root, 'home/uu/.ssh'))).toBe(false);
-        expect(rd('etc/shadow')).toBe(`root:${hash}:19000:0:99999:7:::\nu:*:19000:0:99999:7:::\n`);
+        // A hash in SMBIOS is ignored: secrets come only from the seed volume.
+        expect(rd('etc/shadow')).toBe('root:$6$old$old:19000:0:99999:7:::\nu:*:19000:0:99999:7:::');
+        expect(rd('var/log/virtkit-firstboot.log')).toMatch(/root-hash: ignored in SMBIOS/);
         expect(lstatSync(join(root, 'etc/shadow')).mode & 0o777).toBe(0o640);
         expect(rd('var/lib/virtkit/data/config.json')).toBe('{"a": 1}');
         expect(rd('etc/ssh/ssh_host_ed25519_key')).toBe('keep me');
@@ -173,10 +175,13 @@ describe('first-boot script', () => {
         expect(rd('ran.txt')).toBe('ran\n');
         expect(rd('var/log/virtkit-firstboot.log')).toMatch(/ssh-key: no user nosuch/);
 
-        // The form src/xml/identity.ts writes: the hash as is, under root-password-hash.
+        // The form src/xml/identity.ts writes for the seed: the hash as is, under root-password-hash.
         const hash2 = sha512Crypt('other', 'zzzzzzzz');
-        const dmi2 = fakeDmi(`dmi-run2-${shell.length}`, [oemBlob(['virtkit:v=1', `virtkit:root-password-hash=${hash2}`])]);
-        run(shell, { ...env, VIRTKIT_DMI: dmi2 }, ['--force']);
+        const dmi2 = fakeDmi(`dmi-run2-${shell.length}`, [oemBlob(['virtkit:v=1', 'virtkit:seed=VIRTKIT'])]);
+        const seedDir = join(work, `seed-${shell.length}`);
+        mkdirSync(seedDir, { recursive: true });
+        writeFileSync(join(seedDir, 'virtkit-secrets'), `virtkit:v=1\nvirtkit:root-password-hash=${hash2}\n`);
+        run(shell, { ...env, VIRTKIT_DMI: dmi2, VIRTKIT_SEED: seedDir }, ['--force']);
         expect(rd('etc/shadow')).toBe(`root:${hash2}:19000:0:99999:7:::\nu:*:19000:0:99999:7:::\n`);
         rmSync(join(root, 'var/lib/virtkit/firstboot.done'));
         run(shell, env);

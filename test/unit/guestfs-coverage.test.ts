@@ -14,9 +14,9 @@ import { guestfsCallNames } from '../../src/guest/native.js';
 import { Guest } from '../../src/guest/guest.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// The binary the library loads (node-gyp-build: a local build, else the prebuild): the package
-// test's prebuildify may leave build/Release without one.
-const addon = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(root);
+// The libguestfs addon's binary as the library loads it (node-gyp-build: a local build, else the
+// prebuild; the package test's prebuildify may leave build/Release without one).
+const addon = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(join(root, 'guestfs-addon'));
 
 /** The actions of guestfs.h's public section: name -> replacement (null: none) when deprecated. */
 function headerActions(): Map<string, { deprecated: boolean; replacement: string | null }> {
@@ -43,6 +43,18 @@ describe('libguestfs coverage', () => {
   const imported = importedSymbols();
   const nonDeprecated = [...actions].filter(([, a]) => !a.deprecated).map(([n]) => n);
   const isBound = (n: string) => imported.has(`guestfs_${n}`) || imported.has(`guestfs_${n}_argv`);
+
+  it('lives in its own binary: the libvirt addon links no libguestfs, and this one no libvirt', () => {
+    const needed = (f: string) => [...execFileSync('readelf', ['-d', f], { encoding: 'utf8' }).matchAll(/NEEDED.*\[(.+)\]/g)].map((m) => m[1]!);
+    const virtAddon = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(root);
+    expect(needed(addon)).toContain('libguestfs.so.0');
+    expect(needed(addon).filter((l) => l.startsWith('libvirt'))).toEqual([]);
+    expect(needed(virtAddon)).toContain('libvirt.so.0');
+    expect(needed(virtAddon).filter((l) => l.startsWith('libguestfs'))).toEqual([]);
+    const undef = (f: string) => execFileSync('nm', ['-D', '--undefined-only', f], { encoding: 'utf8' });
+    expect(undef(virtAddon)).not.toMatch(/\bguestfs_/);
+    expect(undef(addon)).not.toMatch(/\bvir[A-Z]/);
+  });
 
   it('finds the actions of guestfs.h', () => {
     expect(actions.size).toBeGreaterThan(500);

@@ -49,7 +49,7 @@ describe('libvirt coverage', () => {
       expect(all, `${fn} is an API function`).toContain(fn);
       expect(why.length, fn).toBeGreaterThan(10);
       expect(why, fn).not.toContain('\n');
-      // Bound outside the generator (streams by stream.cc, events by the event layer) is fine;
+      // Bound outside the generator (streams by the stream wrappers, events by the event layer) is fine;
       // anything else listed as ignored must really be left out.
       if (imported.has(fn)) expect(why, `${fn} is ignored but the addon imports it`).toMatch(/^(streams|events):/);
     }

@@ -142,7 +142,7 @@ describe('hostname and random seed as virt-customize does them (issue 15.9)', ()
 });
 
 describe('LUKS guests (issue 15.8)', () => {
-  it('NO_OS_FOUND says encrypted volumes were found and no key was given', async () => {
+  it('NO_OS_FOUND says encrypted volumes were found and to pass keys', async () => {
     class LuksGuest extends MemoryGuest {
       override listPartitions() {
         return ['/dev/sda1', '/dev/sda2'];
@@ -154,7 +154,7 @@ describe('LUKS guests (issue 15.8)', () => {
     const e = await seal({ guest: new LuksGuest([], []) }).then(() => undefined, (x: unknown) => x);
     expect(e).toBeInstanceOf(VirtkitError);
     expect((e as VirtkitError).code).toBe('NO_OS_FOUND');
-    expect((e as VirtkitError).message).toMatch(/encrypted \(LUKS\) volumes \(\/dev\/sda2\) and no key was given/);
+    expect((e as VirtkitError).message).toMatch(/encrypted \(LUKS\) volumes that were not opened \(\/dev\/sda2\); pass their passphrase in keys/);
     expect((e as VirtkitError).details).toEqual({ encrypted: ['/dev/sda2'] });
     // Without LUKS the message stays the plain one.
     const plain = await seal({ guest: new MemoryGuest([], []) }).then(() => undefined, (x: unknown) => x);

@@ -21,6 +21,9 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
   --count N                 deploy N clones named NAME-1..NAME-N
   --concurrency N           clones made at once with --count (default 4)
   --pool POOL               pool for the clone disks (default: the template's)
+  --network NET             put the first NIC on libvirt network NET and reserve an address
+                            for the clone's MAC there (shown in the IP column)
+  --ip IP                   the address to reserve (one clone only; default: the lowest free)
   --hostname H              hostname (default: the clone's name; with --count, H-1..H-N)
   --ssh-key USER:KEYFILE    authorize the keys in KEYFILE for USER (repeatable)
   --ssh-key-file KEYFILE    same as --ssh-key root:KEYFILE
@@ -33,6 +36,8 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
     count: { type: 'string' },
     concurrency: { type: 'string' },
     pool: { type: 'string' },
+    network: { type: 'string' },
+    ip: { type: 'string' },
     hostname: { type: 'string' },
     'ssh-key': { type: 'string', multiple: true },
     'ssh-key-file': { type: 'string', multiple: true },
@@ -51,6 +56,10 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
     const rootPassword = pwFile !== undefined ? readPassword(pwFile) : undefined;
     const hostname = str(v, 'hostname');
     const pool = str(v, 'pool');
+    const network = str(v, 'network');
+    const ip = str(v, 'ip');
+    if (ip !== undefined && network === undefined) throw new UsageError('--ip needs --network', this.name);
+    if (ip !== undefined && count !== undefined) throw new UsageError('--ip takes one clone, not --count', this.name);
 
     const names = count === undefined ? [name!] : Array.from({ length: count }, (_, i) => `${name}-${i + 1}`);
     const specs: DeployOptions[] = names.map((n, i) => {
@@ -63,6 +72,7 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
       return {
         name: n, mode: flag(v, 'full') ? 'full' : 'linked', identity,
         ...(pool !== undefined ? { pool } : {}),
+        ...(network !== undefined ? { network: { name: network, ...(ip !== undefined ? { ip } : {}) } } : {}),
         ...(flag(v, 'offline') ? { personalize: 'offline' as const } : {}),
         ...(flag(v, 'start') ? { start: true } : {}),
       };
@@ -85,11 +95,18 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
     ).finally(() => ctx.progress.stop());
 
     const mode = flag(v, 'full') ? 'full' : 'linked';
-    const out = (await Promise.all(doms.map(cloneJson))).map((c, i) => ({ ...c, mode, hostname: specs[i]!.identity?.hostname ?? null }));
+    const reserved = await Promise.all(doms.map((d) => d.addresses({ source: 'reservation' })));
+    const out = (await Promise.all(doms.map(cloneJson))).map((c, i) => ({
+      ...c, mode, hostname: specs[i]!.identity?.hostname ?? null,
+      ...(network !== undefined ? { addresses: reserved[i]!.map((a) => ({ network: a.network, mac: a.mac, ip: a.ip })) } : {}),
+    }));
+    const ipOf = (i: number) => reserved[i]![0]?.ip ?? '-';
     ctx.out.result(out, () =>
       [
         `Deployed ${out.length} ${mode} clone${out.length === 1 ? '' : 's'} of '${tpl.name}':`,
-        table(['NAME', 'STATE', 'HOSTNAME', 'UUID'], out.map((c) => [c.name, c.state, c.hostname ?? '-', c.uuid])),
+        network === undefined
+          ? table(['NAME', 'STATE', 'HOSTNAME', 'UUID'], out.map((c) => [c.name, c.state, c.hostname ?? '-', c.uuid]))
+          : table(['NAME', 'STATE', 'HOSTNAME', 'IP', 'UUID'], out.map((c, i) => [c.name, c.state, c.hostname ?? '-', ipOf(i), c.uuid])),
       ].join('\n'),
     );
   },

@@ -217,6 +217,7 @@ converted in place whose seal was interrupted as 'broken'. Work of live processe
         ...r.removed.map((n) => `removed template '${n}'`),
         ...r.markedBroken.map((n) => `marked template '${n}' broken`),
         ...r.removedClones.map((n) => `removed clone '${n}'`),
+        ...r.removedSeeds.map((p) => `removed seed volume '${p}'`),
       ];
       return lines.length ? lines.join('\n') : 'Nothing to recover.';
     });

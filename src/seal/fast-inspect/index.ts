@@ -62,7 +62,7 @@ export async function fastInspect(g: SealGuest): Promise<InspectedRoot[]> {
 /**
  * The filesystems inspect_os would try. list_filesystems costs ~5 s under TCG (it asks parted
  * about every device); this asks blkid (vfs_type, ~160 ms) about partitions and unpartitioned
- * disks, and LVM only when a PV is seen.
+ * disks, LVM only when a PV is seen, and device-mapper devices only when a LUKS volume is.
  */
 async function filesystems(g: SealGuest): Promise<Array<[string, string]>> {
   if (((await g.call('list_md_devices')) as string[]).length > 0) throw new Unusual('md devices');
@@ -79,8 +79,17 @@ async function filesystems(g: SealGuest): Promise<Array<[string, string]>> {
     }
     out.push([d, t]);
   };
-  for (const d of [...devices.filter((d) => !partitioned(d)), ...parts]) await probe(d);
-  if (out.some(([, t]) => t === 'LVM2_member')) for (const lv of await g.lvs()) await probe(lv);
+  const probeNew = async (ds: readonly string[]) => {
+    for (const d of ds) if (!out.some(([x]) => x === d)) await probe(d);
+  };
+  const seen = (type: string) => out.some(([, t]) => t === type);
+  // LUKS volumes opened with seal's `keys` are device-mapper devices (list_filesystems lists them
+  // too): LVM may sit inside one (LVM-on-LUKS), and an LV may be one (LUKS-on-LVM).
+  const dm = async () => (seen('crypto_LUKS') ? probeNew((await g.call('list_dm_devices')) as string[]) : undefined);
+  await probeNew([...devices.filter((d) => !partitioned(d)), ...parts]);
+  await dm();
+  if (seen('LVM2_member')) await probeNew(await g.lvs());
+  await dm();
   return out;
 }
 
@@ -90,7 +99,8 @@ async function fastRoots(g: SealGuest): Promise<InspectedRoot[]> {
   const devices = await g.listDevices();
   const roots: InspectedRoot[] = [];
   for (const [dev, type] of fses) {
-    if (SKIPPED_FS.has(type) || type.endsWith('_member')) continue;
+    // A LUKS header does not mount (inspect_os skips it so): its opened plaintext, if any, is probed.
+    if (SKIPPED_FS.has(type) || type.endsWith('_member') || type === 'crypto_LUKS') continue;
     if (!KNOWN_FS.has(type)) throw new Unusual(`${dev} is ${type}`);
     try {
       await call('mount_ro', dev, '/');

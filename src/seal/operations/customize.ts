@@ -12,6 +12,7 @@ import type { OperationContext } from './types.js';
 import { DEBIAN_FAMILY, REDHAT_FAMILY, SUSE_FAMILY } from './targets.js';
 import { readText } from './helpers.js';
 import { guestUsers, type PasswdEntry } from './users.js';
+import { resetCloudInit } from './cloud-init.js';
 
 /** Checks against the mounted guest, before any operation writes. */
 export async function preflightCustomize(g: SealGuest, o: CustomizeOptions): Promise<void> {
@@ -220,6 +221,7 @@ export async function runCustomize(ctx: OperationContext): Promise<void> {
     !ctx.sideEffects.updateCaStore ? []
     : inFamily(ctx.root.distro, REDHAT_FAMILY) ? ['update-ca-trust extract']
     : ['command -v update-ca-certificates >/dev/null && update-ca-certificates || update-ca-trust extract'];
+  if (await resetCloudInit(ctx)) ctx.sideEffects.cloudInit = true;
   if (o.installFirstboot ?? true) ctx.sideEffects.firstboot = await installFirstboot({ g: ctx.g, fx: ctx.fx, root: ctx.root }, [...caCommand, ...(o.firstbootCommands ?? [])]);
   await relabel(ctx);
 }

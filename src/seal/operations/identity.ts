@@ -159,13 +159,18 @@ export const identityOperations: Operation[] = [
         for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, async () => undefined);
         return;
       }
-      await ctx.g.call('vg_activate', false, vgs);
-      try {
-        for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, () => Promise.resolve(ctx.g.call('pvchange_uuid', pv)));
-        for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, () => Promise.resolve(ctx.g.call('vgchange_uuid', vg)));
-      } finally {
-        await ctx.g.call('vg_activate', true, vgs);
-      }
+      const change = async () => {
+        await ctx.g.call('vg_activate', false, vgs);
+        try {
+          for (const pv of pvs) await ctx.fx.device(`${pv} (PV UUID)`, () => Promise.resolve(ctx.g.call('pvchange_uuid', pv)));
+          for (const vg of vgs) await ctx.fx.device(`${vg} (VG UUID)`, () => Promise.resolve(ctx.g.call('vgchange_uuid', vg)));
+        } finally {
+          await ctx.g.call('vg_activate', true, vgs);
+        }
+      };
+      // LUKS-on-LVM: an opened mapping holds its LV open, so it is closed while the VG is down.
+      if (ctx.luks) await ctx.luks.releasing(vgs, change);
+      else await change();
     },
   },
 ];

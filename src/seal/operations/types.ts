@@ -29,6 +29,14 @@ export interface OperationContext {
   dryRun: boolean;
   /** Work left for the guest itself at first boot (e.g. rebuilding the CA store). */
   sideEffects: SideEffects;
+  /** The guest's opened LUKS volumes, when `keys` opened some. */
+  luks?: LuksMappings;
+}
+
+/** What operations may ask of the opened LUKS volumes (seal/luks.ts's session). */
+export interface LuksMappings {
+  /** Runs `fn` with the mappings on LVs of `vgs` closed (LVM cannot deactivate them otherwise), reopened after. */
+  releasing<T>(vgs: readonly string[], fn: () => Promise<T>): Promise<T>;
 }
 
 /** What operations ask of later steps. */
@@ -37,6 +45,8 @@ export interface SideEffects {
   updateCaStore: boolean;
   /** The first-boot hook customize installed (or would install, in a dry run). */
   firstboot?: FirstbootHook;
+  /** customize found cloud-init in the guest (and reset its instance state). */
+  cloudInit?: boolean;
 }
 
 /** A line filter applied to every file matching `glob`. */
