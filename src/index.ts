@@ -18,6 +18,7 @@ export type { TransferOptions, TransferProgress, TransferResult } from './stream
 export type { AddressSource, DomainAddress, DomainInterfaceAddresses, WaitForAddressOptions, WaitForPortOptions } from './addresses.js';
 export { hostKeyFingerprint, parseHostKeys, type HostKey, type HostKeysOptions } from './hostkeys.js';
 export { Network, type NetworkLease, type NetworkInfo, type Reservation, type ReserveOptions } from './network.js';
+export { NetworkPort, type CreatePortOptions, type NetworkUpdateCommand, type NetworkUpdateSection, type NetworkUpdateOptions } from './network-port.js';
 export { networkXml, NetworkXml, type NetworkSpec, type NetworkMode, type NetworkIpSpec, type NetworkHost } from './xml/network.js';
 // Host objects: secrets, node devices, host interfaces, network filters and their bindings.
 export { Secret, type SecretFilter, type SecretRef, type DefineSecretOptions } from './secret.js';

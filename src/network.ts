@@ -9,6 +9,8 @@ import { virNetworkUpdateCommand, virNetworkUpdateFlags, virNetworkUpdateSection
 import { NetworkXml, networkHostXml, type NetworkHost } from './xml/network.js';
 import { allocateAddress } from './net/allocate.js';
 import { tryParseIp, type IpFamily } from './net/ip.js';
+import { validateUuid } from './validate.js';
+import { NetworkPort, portCreateArgs, updateArgs, type CreatePortOptions, type NetworkUpdateCommand, type NetworkUpdateOptions, type NetworkUpdateSection } from './network-port.js';
 
 const ADD_LAST = virNetworkUpdateCommand.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST;
 const DELETE = virNetworkUpdateCommand.VIR_NETWORK_UPDATE_COMMAND_DELETE;
@@ -247,6 +249,34 @@ export class Network {
         }
       }
     });
+  }
+
+  /** The network's ports (one per plugged-in guest NIC, made by the hypervisor driver or {@link Network.createPort}). */
+  async ports(): Promise<NetworkPort[]> {
+    const list = await this.#core.call(() => this.#n.listAllPorts(0));
+    return list.map((p) => new NetworkPort(this.#core, p));
+  }
+  /** The port with this UUID. @throws VirtError `VIR_ERR_NO_NETWORK_PORT` when there is none. */
+  async port(uuid: string): Promise<NetworkPort> {
+    const u = validateUuid(uuid, 'uuid');
+    return new NetworkPort(this.#core, await this.#core.call(() => this.#n.portLookupByUUIDString(u)));
+  }
+  /** Creates a port from `<networkport>` XML (owner, MAC, optional bandwidth); the network must be active. */
+  async createPort(xml: string, opts: CreatePortOptions = {}): Promise<NetworkPort> {
+    const [x, flags] = portCreateArgs(xml, opts);
+    return new NetworkPort(this.#core, await this.#core.call(() => this.#n.portCreateXML(x, flags)));
+  }
+
+  /**
+   * Changes one element of the definition in place (virNetworkUpdate; `virsh net-update`'s
+   * commands and sections), e.g. `update('add-last', 'dns-host', '<host ip=…><hostname>a</hostname></host>')`.
+   * Without `live`/`config`: the running network when active, and the config when persistent.
+   * (DHCP host reservations have their own typed form: {@link Network.reserve}.)
+   */
+  async update(command: NetworkUpdateCommand, section: NetworkUpdateSection, xml: string, opts: NetworkUpdateOptions = {}): Promise<void> {
+    const pre = updateArgs(command, section, xml, opts, 0);
+    const flags = opts.live === undefined && opts.config === undefined ? await this.#updateFlags() : pre[4];
+    return this.#core.call(() => this.#n.update(pre[0], pre[1], pre[2], pre[3], flags));
   }
 
   // LIVE|CONFIG for an active persistent network, LIVE for a transient one, CONFIG for an inactive one.

@@ -124,6 +124,25 @@ describe.skipIf(!root || !haveDnsmasq)('Network on the network bed', () => {
     await dom.undefine();
   }, 120_000);
 
+  it('ports: made for an owner, listed, looked up, bandwidth read and changed, deleted', async () => {
+    const owner = '6c1e5f3a-0b7d-4e2a-9a57-3f1c2b4d5e6f';
+    const uuid = 'a1b2c3d4-0000-4000-8000-0000000000aa';
+    const port = await net.createPort(`<networkport><uuid>${uuid}</uuid><owner><name>vm-port</name><uuid>${owner}</uuid></owner>` +
+      `<mac address='52:54:00:7a:00:01'/><bandwidth><inbound average='1000'/></bandwidth></networkport>`);
+    expect(port.uuid).toBe(uuid);
+    expect((await net.ports()).map((p) => p.uuid)).toEqual([uuid]);
+    expect((await net.port(port.uuid)).uuid).toBe(port.uuid);
+    const xml = await port.xml();
+    expect(xml).toContain(owner);
+    expect(xml).toContain(`<plug type='network' bridge='${BR}'`);
+    expect((await port.parameters())['inbound.average']).toBe(1000);
+    await port.setParameters({ 'inbound.average': 2000 });
+    expect((await port.parameters())['inbound.average']).toBe(2000);
+    await port.delete();
+    expect(await net.ports()).toEqual([]);
+    await expect(net.port(port.uuid)).rejects.toMatchObject({ code: 'VIR_ERR_NO_NETWORK_PORT' });
+  });
+
   it('stops and undefines', async () => {
     await net.stop();
     await net.undefine();

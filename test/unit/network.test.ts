@@ -116,6 +116,31 @@ describe('Network on test:///default', () => {
     await net.stop();
   });
 
+  it('update: a DNS host added and deleted; bad input refused, nothing changed', async () => {
+    const net = await conn.defineNetwork(spec(`${tag}-upd`, 61));
+    await net.start();
+    const host = `<host ip='10.61.0.5'><hostname>web1</hostname></host>`;
+    await net.update('add-last', 'dns-host', host);
+    // (the test driver has no VIR_NETWORK_XML_INACTIVE: the live XML only)
+    expect(await net.xml()).toMatch(/<hostname>web1<\/hostname>/);
+    const before = await net.xml();
+    for (const [c, sec, x, o] of [
+      ['append', 'dns-host', host, {}],
+      ['add-last', 'dns-hosts', host, {}],
+      ['add-last', 'dns-host', '<host ip=1>', {}],
+      ['add-last', 'dns-host', host, { parentIndex: -2 }],
+      ['add-last', 'dns-host', host, { live: 'yes' }],
+    ] as const)
+      await expect(net.update(c as never, sec as never, x, o as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await net.xml()).toBe(before);
+    await net.update('delete', 'dns-host', host, { live: true, config: true });
+    expect(await net.xml()).not.toMatch(/web1/);
+    await expect(net.createPort('<domain/>')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(net.port('not-a-uuid')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await net.stop();
+    await net.undefine();
+  });
+
   it('bad input is refused with INVALID_ARGUMENT and nothing changed', async () => {
     const names = async () => (await conn.networks()).map((n) => n.name).sort();
     const start = await names();
