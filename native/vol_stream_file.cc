@@ -37,6 +37,7 @@ struct FileCtx {
   EVP_MD_CTX* sha = nullptr;
   unsigned long long bytes = 0, position = 0;
   unsigned long long limit = 0;  // upload: read at most this many bytes of the file (0: all)
+  unsigned long long start = 0;  // upload: where in the file reading starts (a resumed copy)
   std::chrono::steady_clock::time_point last{};
   bool holeSeen = false;  // see InData
   int ioErr = 0;
@@ -118,7 +119,8 @@ int InData(virStreamPtr, int* inData, long long* length, void* opaque) {
   }
   if (lseek(c->fd, cur, SEEK_SET) < 0) { c->Io("lseek"); return -1; }
   if (c->limit) {
-    unsigned long long left = (unsigned long long)cur >= c->limit ? 0 : c->limit - (unsigned long long)cur;
+    unsigned long long done = (unsigned long long)cur - c->start;
+    unsigned long long left = done >= c->limit ? 0 : c->limit - done;
     if ((unsigned long long)*length > left) *length = (long long)left;
     if (left == 0) *inData = 0;
   }
@@ -176,7 +178,7 @@ std::string Hex(const unsigned char* d, size_t n) {
 
 }  // namespace
 
-// sendFile(path, sparse, sha256[, limit]) / recvFile(path, sparse, sha256): the whole transfer, then
+// sendFile(path, sparse, sha256[, limit[, start]]) / recvFile(path, sparse, sha256): the whole transfer, then
 // finish; abort on any failure. Resolves { bytes, position, sha256? }; an I/O error on the file
 // rejects with native 'io' (errno, syscall); cancel() rejects with native 'cancelled'.
 static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<StreamState> s,
@@ -185,8 +187,9 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
   bool sparse = ArgBool(info, 1);
   bool wantSha = ArgBool(info, 2);
   unsigned long long limit = upload && info.Length() > 3 && !info[3].IsUndefined() ? ArgUint64(info, 3) : 0;
+  unsigned long long start = upload && info.Length() > 4 && !info[4].IsUndefined() ? ArgUint64(info, 4) : 0;
   return Queue<FileResult>(info.Env(), Self(info),
-      [s, hub, target, path, sparse, wantSha, upload, limit](FileResult& r, NativeError& e) {
+      [s, hub, target, path, sparse, wantSha, upload, limit, start](FileResult& r, NativeError& e) {
         std::lock_guard<std::mutex> l(s->mu);
         if (!s->open) { e.Usage("the stream is not open"); return; }
         FileCtx c;
@@ -194,10 +197,14 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
         c.hub = hub;
         c.target = target;
         c.limit = limit;
+        c.start = start;
         c.last = std::chrono::steady_clock::now();
         c.fd = upload ? open(path.c_str(), O_RDONLY | O_CLOEXEC) : open(path.c_str(), O_WRONLY | O_CLOEXEC);
         if (c.fd < 0) {
           c.Io("open");
+        } else if (start && lseek(c.fd, (off_t)start, SEEK_SET) < 0) {
+          c.Io("lseek");
+          close(c.fd);
         } else {
           if (wantSha) {
             c.sha = EVP_MD_CTX_new();

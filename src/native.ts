@@ -131,7 +131,7 @@ declare module './generated/libvirt-native.js' {
 
 export interface NativeEvent {
   kind:
-    | 'domain-lifecycle' | 'domain-reboot' | 'domain-io-error' | 'domain-block-job' | 'pool-lifecycle' | 'pool-refresh'
+    | 'domain-lifecycle' | 'domain-reboot' | 'domain-io-error' | 'domain-block-job' | 'domain-agent-lifecycle' | 'pool-lifecycle' | 'pool-refresh'
     | 'network-lifecycle' | 'node-device-lifecycle' | 'node-device-update' | 'secret-lifecycle' | 'secret-value-changed' | 'close';
   name?: string;
   uuid?: string;
@@ -149,7 +149,7 @@ export interface NativeEvent {
 /** A virStreamPtr for one volume transfer (native/stream.h); made by `new addon.VolStream()`. */
 export interface NativeVolStream {
   /** Whole transfer from/to a local file, then finish (abort on failure). Rejects with native 'io' or 'cancelled'. */
-  sendFile(path: string, sparse: boolean, sha256: boolean, limit?: number): Promise<{ bytes: number; position: number; sha256?: string }>;
+  sendFile(path: string, sparse: boolean, sha256: boolean, limit?: number, start?: number): Promise<{ bytes: number; position: number; sha256?: string }>;
   recvFile(path: string, sparse: boolean, sha256: boolean): Promise<{ bytes: number; position: number; sha256?: string }>;
   send(data: Buffer): Promise<void>;
   sendHole(length: number): Promise<void>;

@@ -38,6 +38,8 @@ export interface TransferOptions {
   offset?: number;
   /** Bytes of the volume to transfer (default 0: up to the end). */
   length?: number;
+  /** Upload from a file path only: where in the file reading starts (default 0), e.g. to resume a copy at the same offset in file and volume. */
+  sourceOffset?: number;
   /** Aborts the transfer: the stream is aborted in the daemon and the call rejects with `ABORTED`. */
   signal?: AbortSignal;
   /** Called at most every 100 ms while bytes move, and once at the end. A callback that throws aborts the transfer, which rejects with that error. */
@@ -67,6 +69,7 @@ interface Checked {
   sparse: boolean;
   offset: number;
   length: number;
+  sourceOffset: number;
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
   sha256: boolean;
@@ -78,6 +81,7 @@ function checkOptions(opts: TransferOptions | undefined): Checked {
     sparse: argOptBool('opts.sparse', o.sparse) ?? false,
     offset: argOptInt('opts.offset', o.offset, SAFE_UINT) ?? 0,
     length: argOptInt('opts.length', o.length, SAFE_UINT) ?? 0,
+    sourceOffset: argOptInt('opts.sourceOffset', o.sourceOffset, SAFE_UINT) ?? 0,
     signal: argOptSignal('opts.signal', o.signal),
     onProgress: argOptFunction<(p: TransferProgress) => void>('opts.onProgress', o.onProgress),
     sha256: argOptBool('opts.sha256', o.sha256) ?? false,
@@ -178,17 +182,21 @@ export async function uploadVolume(core: Core, vol: NativeStorageVol, source: st
         : new VirtkitError('IO_ERROR', `cannot stat '${source}': ${e.message}`, { cause: e, details: { path: source } });
     });
     if (!st.isFile() && !st.isBlockDevice()) throw invalid(`source '${source}' is not a regular file or a block device`, { argument: 'source' });
-    const total = st.isFile() ? (o.length ? Math.min(o.length, st.size) : st.size) : undefined;
+    if (o.sourceOffset && st.isFile() && o.sourceOffset > st.size)
+      throw invalid(`opts.sourceOffset ${o.sourceOffset} is past the end of '${source}' (${st.size} bytes)`, { argument: 'opts.sourceOffset' });
+    const rest = st.size - o.sourceOffset;
+    const total = st.isFile() ? (o.length ? Math.min(o.length, rest) : rest) : undefined;
     const progress = new Progress(o.onProgress, total);
     const r = await withStream(core, vol, true, o, async (vs) => {
       vs._onprogress = progress.guarded(vs);
-      return core.call(() => vs.sendFile(source, o.sparse, o.sha256, o.length), { long: true }).catch((e: unknown) => {
+      return core.call(() => vs.sendFile(source, o.sparse, o.sha256, o.length, o.sourceOffset), { long: true }).catch((e: unknown) => {
         throw progress.failure ? progress.failure.error : e;
       });
     });
     progress.report(r.bytes, r.position, true);
     return result(r.bytes, r.position, r.sha256);
   }
+  if (o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
   const progress = new Progress(o.onProgress, o.length || undefined);
   return withStream(core, vol, true, o, async (vs, aborted) => {
     const hash = o.sha256 ? createHash('sha256') : undefined;
@@ -288,6 +296,7 @@ export async function downloadVolume(core: Core, vol: NativeStorageVol, dest: st
   if (typeof dest !== 'string' && !isWritable(dest)) throw invalid('dest must be a file path or a Writable', { argument: 'dest' });
   if (typeof dest === 'string') argString('dest', dest, { nonEmpty: true });
   const o = checkOptions(opts);
+  if (o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
   core.assertOpen();
   if (o.signal?.aborted) throw abortError(o.signal);
   const progress = new Progress(o.onProgress, o.length || undefined);

@@ -44,9 +44,51 @@ async function defaultPool(conn: Connection, tpl: TemplateView): Promise<Storage
 /** What deployMany shares between its deploys: the template's VARS, and the pools to rescan once at the end. */
 interface Shared {
   vars: NvramSource | undefined;
+  /** Where each pool a spec names puts its clones (looked up once per batch, by pool key). */
+  places?: Map<string, Promise<Place>>;
   pending?: Map<string, StoragePool>;
   /** The batch's network plans by clone name (planned in spec order, before anything was made). */
   networks?: { ctx: NetworkPlanContext; plans: Map<string, NetworkPlan> };
+}
+
+/** The target pool and what deploy needs of it and of the template's disks: the same for every clone of a batch. */
+interface Place {
+  pool: StoragePool;
+  poolDir: string | undefined;
+  fileBased: boolean;
+  /** Volume paths are known before the volumes exist (a file-based pool with a directory). */
+  predictable: boolean;
+  /** Overlays are written by this process, not by a qemu-img libvirt forks. */
+  local: boolean;
+  disks: { target: string; tplVol: Volume; capacity: number | undefined }[];
+}
+
+async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool']): Promise<Place> {
+  const pool = poolOpt !== undefined ? await resolvePool(conn, poolOpt, 'deploy') : await defaultPool(conn, tpl);
+  const poolXml = new PoolXml(await pool.xml());
+  const poolDir = poolXml.targetPath;
+  const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
+  const predictable = poolDir !== undefined && fileBased;
+  // A pool directory this process shares with the daemon: overlays are written here.
+  const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
+  const disks = await Promise.all(
+    (tpl.record.disks ?? []).map(async (d) => {
+      const tplVol = await conn.volumeByPath(d.path);
+      return { target: d.target, tplVol, capacity: new VolumeXml(await tplVol.xml()).capacity };
+    }),
+  );
+  return { pool, poolDir, fileBased, predictable, local, disks };
+}
+
+function placeFor(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool'], shared?: Shared): Promise<Place> {
+  if (!shared?.places) return findPlace(conn, tpl, poolOpt);
+  const key = poolOpt === undefined ? '' : typeof poolOpt === 'string' ? `name:${poolOpt}` : `uuid:${(poolOpt as StoragePool).uuid}`;
+  let p = shared.places.get(key);
+  if (!p) {
+    p = findPlace(conn, tpl, poolOpt);
+    shared.places.set(key, p);
+  }
+  return p;
 }
 
 export async function deployClone(conn: Connection, tpl: TemplateView, o: DeployOptions, shared?: Shared): Promise<Domain> {
@@ -88,7 +130,8 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   const seedPlan = planSeed({ ...identity, rootPasswordHash }, { cloudInit: tpl.record.cloudInit === true, instanceId: cloneUuid, extras: { userData, networkConfig } });
   const oemStrings = seedPlan.oemStrings;
   const seedName = seedVolumeName(o.name);
-  const pool = o.pool !== undefined ? await resolvePool(conn, o.pool, 'deploy') : await defaultPool(conn, tpl);
+  const place = await placeFor(conn, tpl, o.pool, shared);
+  const { pool, poolDir, fileBased, predictable, local } = place;
   if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
   for (const d of disks)
     if (await pool.findVolume(volumeNameFor(o.name, d.target)))
@@ -112,31 +155,22 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     // Plan every path first. The name is claimed by defining the domain before any volume is made:
     // libvirt defines one domain per name, so of several deploys racing for a name exactly one
     // gets past this point, and the others have made nothing (ALREADY_EXISTS).
-    const poolXml = new PoolXml(await pool.xml());
-    const poolDir = poolXml.targetPath;
-    const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
-    const predictable = poolDir !== undefined && fileBased;
     const seed = seedPlan.seed && new CloneSeed(pool, seedName, seedPlan.seed, tpl.xml, predictable ? poolDir : undefined, fileBased);
-    // A pool directory this process shares with the daemon: overlays are written here, not by a qemu-img libvirt forks.
-    const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
     let wroteLocal = false;
     // QEMU opens the VARS as a file: a clone whose disks go to a block pool (logical, ...) keeps
     // its VARS copy beside the template's.
     const varsPool = tplVars && !fileBased ? await tplVars.volume.pool() : pool;
     if (tplVars && (await varsPool.findVolume(nvramName)))
       throw new VirtkitError('ALREADY_EXISTS', `volume '${nvramName}' already exists in pool '${varsPool.name}'`);
-    const plan = await Promise.all(
-      disks.map(async (d) => {
-        const tplVol = await conn.volumeByPath(d.path);
-        const name = volumeNameFor(o.name, d.target);
-        return {
-          target: d.target, name, tplVol, format: 'qcow2',
-          mode: o.diskModes?.[d.target] ?? mode,
-          capacity: new VolumeXml(await tplVol.xml()).capacity,
-          path: predictable ? `${poolDir}/${name}` : undefined,
-        };
-      }),
-    );
+    const plan = place.disks.map((d) => {
+      const name = volumeNameFor(o.name, d.target);
+      return {
+        target: d.target, name, tplVol: d.tplVol, format: 'qcow2',
+        mode: o.diskModes?.[d.target] ?? mode,
+        capacity: d.capacity,
+        path: predictable ? `${poolDir}/${name}` as string | undefined : undefined,
+      };
+    });
     const nvram = tplVars ? { name: nvramName, path: predictable ? `${poolDir}/${nvramName}` : undefined } : undefined;
     const copyNvram = async (): Promise<void> => {
       if (!nvram || !tplVars) return;
@@ -211,7 +245,7 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
     };
     // Reserved before the clone is defined, so its record (written in that define) lists them;
     // the undo releases them on any later failure or abort.
-    if (netPlan?.nics.some((n) => n.planned !== undefined)) progress?.({ step: 'reserve', name: o.name });
+    if (netPlan?.nics.some((n) => n.addrs.length > 0)) progress?.({ step: 'reserve', name: o.name });
     const reservations = netPlan ? await reserveAddresses(netPlan, o.name, netCtx, undo, o.signal) : [];
     // Predictable paths: the final definition claims the name. Otherwise (e.g. logical pools) a
     // definition without the disks claims it, and is completed once the volumes exist.
@@ -311,7 +345,7 @@ export async function deployMany(conn: Connection, tpl: TemplateView, specs: Dep
   let next = 0;
   let completed = 0;
   let failure: unknown;
-  const shared: Shared = { vars: undefined, pending: new Map(), networks };
+  const shared: Shared = { vars: undefined, pending: new Map(), networks, places: new Map() };
   const worker = async () => {
     while (next < specs.length && !inner.signal.aborted) {
       const index = next++;

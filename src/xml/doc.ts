@@ -1,6 +1,7 @@
 // Small helpers over @xmldom/xmldom: parse with typed errors, serialize in libvirt's style, and
 // child/attribute/text accessors. Every value goes through the DOM; nothing is concatenated.
 import { DOMParser } from '@xmldom/xmldom';
+import './xmldom-regex-cache.js';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { VirtkitError, invalid } from '../errors.js';
 
@@ -86,18 +87,20 @@ function checkRun(src: string, lines: Lines, start: number, end: number, text: b
 }
 
 /** Runs checkRun over every text node and attribute value under `node`, by the parser's positions. */
+function posOf(lines: Lines, n: { lineNumber?: number; columnNumber?: number }): number | undefined {
+  return n.lineNumber !== undefined && n.columnNumber !== undefined ? lines.offset(n.lineNumber, n.columnNumber) : undefined;
+}
+
 function checkRuns(node: Node, src: string, lines: Lines): void {
-  const pos = (n: { lineNumber?: number; columnNumber?: number }): number | undefined =>
-    n.lineNumber !== undefined && n.columnNumber !== undefined ? lines.offset(n.lineNumber, n.columnNumber) : undefined;
   for (let c: Node | null = node.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === TEXT) {
-      const at = pos(c);
+      const at = posOf(lines, c);
       if (at === undefined) continue;
       const end = src.indexOf('<', at);
       checkRun(src, lines, at, end < 0 ? src.length : end, true);
     } else if (c.nodeType === ELEMENT) {
       const attrs = Array.from((c as Element).attributes);
-      const at = pos(c);
+      const at = posOf(lines, c);
       // xmldom keeps one of two attributes with the same namespace and local name (p:x, q:x with
       // p and q bound to one URI) and drops the other; count what the start tag really has.
       if (at !== undefined && src[at] === '<') {
@@ -117,7 +120,7 @@ function checkRuns(node: Node, src: string, lines: Lines): void {
         }
       }
       for (const a of attrs) {
-        const at = pos(a);
+        const at = posOf(lines, a);
         const q = at === undefined ? undefined : src[at];
         if (q !== "'" && q !== '"') continue;
         const end = src.indexOf(q, at! + 1);
