@@ -1,7 +1,8 @@
 // Many-host and at-scale benchmarks against the peer tools, same machine, same run:
 //  (one linked clone against the peer recipe is bench/template.bench.ts)
 //  1. replicate a template (a 2 GiB qcow2 holding ~300 MiB) to a second daemon: virtkit
-//     tpl.replicate vs `virsh vol-upload --sparse` of the same file into the same kind of pool
+//     tpl.replicate (read-back verify, and verify: 'sent') vs `virsh vol-upload --sparse` of the
+//     same file into the same kind of pool
 //  2. 1,000 linked clones with deployMany, then the cost of one pool refresh with them listed
 // The second "host" is a private libvirtd in its own mount namespace (test/helpers/private-daemon.ts).
 // Run: npx tsx --import ./scripts/text-hooks.mjs bench/fleet.bench.ts   (env VIRTKIT_BENCH_CLONES=N, default 1000)
@@ -44,12 +45,17 @@ try {
   // 1. Replicate vs virsh vol-upload --sparse, alternating, 3 rounds each.
   const vkRep: number[] = [];
   const peerRep: number[] = [];
+  const vkSent: number[] = [];
   for (let i = 0; i < 3; i++) {
     let t = now();
     const r = await tpl.replicate(c2, { pool: pool2 });
     vkRep.push(now() - t);
     if (i === 0) rec('replica allocation / source allocation', statSync(r.disks[0]!.path).blocks / statSync(tplDisk).blocks, 'x');
     await r.delete({ localOnly: true });
+    t = now();
+    const rs = await tpl.replicate(c2, { pool: pool2, verify: 'sent' });
+    vkSent.push(now() - t);
+    await rs.delete({ localOnly: true });
     t = now();
     const name = `${tag}-peer.qcow2`;
     await exec('virsh', ['-c', h2.uri, 'vol-create-as', pool2.name, name, '1M', '--format', 'qcow2']);
@@ -60,6 +66,8 @@ try {
   rec('replicate 2 GiB qcow2 (300 MiB data), virtkit incl. SHA-256 verify (ms)', med(vkRep));
   rec('virsh vol-create-as + vol-upload --sparse (ms)', med(peerRep));
   rec('ratio (peer / virtkit; >= 1 is faster)', med(peerRep) / med(vkRep), 'x');
+  rec("replicate, verify: 'sent' (digest of the bytes sent vs the record, no read-back) (ms)", med(vkSent));
+  rec("ratio (peer / virtkit verify: 'sent')", med(peerRep) / med(vkSent), 'x');
 
   // 2. N linked clones (one clone against qemu-img + virt-clone: bench/template.bench.ts).
   let t = now();
@@ -86,4 +94,4 @@ try {
   await remove();
   await conn.close();
 }
-for (const [k, v] of out) console.log(`${k.padEnd(72)} ${v}`);
+for (const [k, v] of out) console.log(`${k.padEnd(84)} ${v}`);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Connection, StoragePool, Template, VirtkitError, removeClone, type ReplicateProgress } from '../../src/index.js';
 import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
+import { readRecord, writeRecord } from '../../src/template/record.js';
 
 const MiB = 2 ** 20;
 
@@ -177,4 +178,37 @@ describe('Template.replicate between two daemons', () => {
     await r.delete({ connections: [c1] });
     expect(await c2.findDomain(tpl.name)).toBeUndefined();
   }, 120_000);
+  it("a fresh copy is verified segment by segment; verify: 'sent' checks the bytes sent against the record, and refuses a digest that does not match", async () => {
+    await expect(tpl.replicate(c2, { pool: pool2, verify: 'bogus' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await c2.findDomain(tpl.name)).toBeUndefined();
+    const events: ReplicateProgress[] = [];
+    let r = await tpl.replicate(c2, { pool: pool2, onProgress: (p) => events.push(p) });
+    const checks = events.filter((e) => e.step === 'verify' && e.disk === 'vda');
+    expect(checks.length).toBeGreaterThan(1); // 72 MiB in 64 MiB segments
+    expect(checks.at(-1)!.position).toBe(checks.at(-1)!.total);
+    run('qemu-img', ['compare', '-U', tpl.disks[0]!.path, r.disks[0]!.path]);
+    await r.delete({ localOnly: true });
+
+    r = await tpl.replicate(c2, { pool: pool2, verify: 'sent' });
+    expect(r.state).toBe('ready');
+    run('qemu-img', ['compare', '-U', tpl.disks[0]!.path, r.disks[0]!.path]);
+    expect(r.disks[0]!.sha256).toBe(tpl.disks[0]!.sha256);
+    await r.delete({ localOnly: true });
+
+    // A record whose digest is not the disk's: the bytes sent do not match it.
+    const rec = (await readRecord(tpl.domain))!;
+    const good = rec.disks![0]!.sha256!;
+    await writeRecord(tpl.domain, { ...rec, disks: rec.disks!.map((d) => ({ ...d, sha256: '0'.repeat(64) })) });
+    try {
+      await tpl.refresh();
+      const e = await tpl.replicate(c2, { pool: pool2, verify: 'sent', keepPartial: false }).then(() => undefined, (x: unknown) => x);
+      expect(e).toMatchObject({ code: 'REPLICA_MISMATCH', details: { disk: 'vda', source: '0'.repeat(64) } });
+      expect(await c2.findDomain(tpl.name)).toBeUndefined();
+      await pool2.refresh();
+      expect(await pool2.volumes()).toHaveLength(0);
+    } finally {
+      await writeRecord(tpl.domain, { ...rec, disks: rec.disks!.map((d) => ({ ...d, sha256: good })) });
+      await tpl.refresh();
+    }
+  }, 300_000);
 });
