@@ -94,6 +94,14 @@ static int OnBlockJob(virConnectPtr, virDomainPtr dom, const char* disk, int typ
   Post(opaque, m);
   return 0;
 }
+// The guest agent connected or went (event: state, detail: reason): an address waiter asks again.
+static int OnAgentLifecycle(virConnectPtr, virDomainPtr dom, int state, int reason, void* opaque) {
+  EventMsg* m = DomMsg("domain-agent-lifecycle", dom);
+  m->event = state;
+  m->detail = reason;
+  Post(opaque, m);
+  return 0;
+}
 // Pools, networks, node devices and secrets: name and UUID (node devices have only a name;
 // secrets a UUID and their usage), all read locally from the object libvirt passes (no RPC).
 static EventMsg* PoolMsg(const char* kind, virStoragePoolPtr pool) {
@@ -364,6 +372,7 @@ static void RegisterEvents(Channels& ch, const SharedRef& sh) {
   reg(VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(OnReboot));
   reg(VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(OnIOError));
   reg(VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(OnBlockJob));
+  reg(VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(OnAgentLifecycle));
   // Every other family the same way: one registration per event id, for all objects (NULL);
   // a driver without the family (test:// has no secrets) refuses, and that family stays silent.
   auto other = [&](std::vector<int>& ids, auto registerAny) {

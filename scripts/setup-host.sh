@@ -24,6 +24,9 @@ PKGS=(
   # TEST-only: saslpasswd2 for the SASL daemon of test/integration/connect-auth.test.ts (the SCRAM
   # plugin is in libsasl2-modules)
   sasl2-bin libsasl2-modules
+  # TEST-only: qemu-ga and dropbear (with dropbearconvert) copied into the booted guest of
+  # test/e2e/network-clones.e2e.test.ts (examples/lib/tiny-guest-services.ts)
+  qemu-guest-agent dropbear-bin
 )
 
 missing=()

@@ -10,6 +10,7 @@ import { validateMac } from './validate.js';
 import { virDomainInterfaceAddressesSource, virIPAddrType } from './generated/libvirt-enums.js';
 import { tryParseIp, type IpFamily } from './net/ip.js';
 import { parseTemplateMetadata } from './xml/metadata.js';
+import { domainWaiters } from './domain-events.js';
 
 /** Where libvirt reads a domain's addresses from. */
 export type AddressSource = 'lease' | 'agent' | 'arp';
@@ -53,6 +54,8 @@ export interface WaitForAddressOptions {
   mac?: string;
   /** Only addresses of this family. */
   family?: IpFamily;
+  /** First pause between polls in ms (default 250; doubles up to 4 s, or this when larger). Events end a pause early. */
+  intervalMs?: number;
 }
 
 /** Options of {@link Domain.waitForPort}. */
@@ -116,14 +119,38 @@ export async function addresses(core: Core, n: NativeDomain, opts: { source?: Ad
  */
 export function reservedAddresses(md: string | undefined): DomainAddress[] {
   const rec = md === undefined ? undefined : parseTemplateMetadata(md);
-  return (rec?.reservations ?? []).map((r) => ({ interface: '', mac: r.mac, ip: r.ip, prefix: r.prefix ?? 32, family: r.family, source: 'reservation' as const, network: r.network }));
+  return (rec?.reservations ?? []).map((r) => ({ interface: '', mac: r.mac, ip: r.ip, prefix: r.prefix ?? (r.family === 'ipv6' ? 128 : 32), family: r.family, source: 'reservation' as const, network: r.network }));
 }
 
 function deadlineError(what: string, timeoutMs: number, details: Record<string, unknown>): VirtkitError {
   return new VirtkitError('TIMEOUT', `${what} within ${timeoutMs} ms`, { details: { timeoutMs, ...details } });
 }
 
-/** @internal Polls with backoff (250 ms doubling to 4 s) until an address shows, the deadline, or abort. */
+/** Sleeps up to `ms`, ending early when `w.wake` is called; rejects with ABORTED on the signal. */
+function pause(ms: number, w: { wake: (() => void) | undefined }, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (e?: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      w.wake = undefined;
+      if (e) reject(e);
+      else resolve();
+    };
+    const onAbort = () => settle(abortError(signal!));
+    const timer = setTimeout(() => settle(), ms);
+    w.wake = () => settle();
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * @internal Asks at once on each event that may bring an address (the domain's lifecycle events:
+ * started, resumed, and stopped, which ends the wait; its guest agent connecting), and polls with
+ * backoff (`intervalMs`, default 250 ms, doubling to 4 s) in between, since a DHCP lease in
+ * dnsmasq raises no libvirt event. Ends at an address, the deadline, abort or an error; it
+ * unsubscribes on every one of them.
+ */
 export async function waitForAddress(core: Core, n: NativeDomain, name: string, opts: WaitForAddressOptions = {}): Promise<DomainAddress> {
   argOptions('opts', opts);
   const timeoutMs = argOptTimeout('opts.timeoutMs', opts.timeoutMs, 120_000);
@@ -131,19 +158,35 @@ export async function waitForAddress(core: Core, n: NativeDomain, name: string, 
   const source = argOptEnum('opts.source', opts.source, [...SOURCES, 'any'] as const) ?? 'any';
   const mac = opts.mac === undefined ? undefined : validateMac(opts.mac, 'opts.mac');
   const family = argOptEnum('opts.family', opts.family, ['ipv4', 'ipv6'] as const);
+  const intervalMs = argOptTimeout('opts.intervalMs', opts.intervalMs, 250, { min: 1 });
+  const maxDelay = Math.max(4000, intervalMs);
   const end = Date.now() + timeoutMs;
-  let delay = 250;
-  for (;;) {
-    if (signal?.aborted) throw abortError(signal);
-    if (!(await core.call(() => n.isActive(), { signal }))) {
-      throw new VirtkitError('DOMAIN_NOT_RUNNING', `domain ${name} is not running: it has no address to wait for`, { details: { domain: name } });
+  // Subscribed before the first query, so an event between a query and the pause is not missed.
+  const woken = { pending: false, wake: undefined as (() => void) | undefined };
+  const off = core.domains.enabled
+    ? domainWaiters(core).subscribe(n.getUUIDString(), () => {
+        woken.pending = true;
+        woken.wake?.();
+      }, { agent: true })
+    : undefined;
+  try {
+    let delay = intervalMs;
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      woken.pending = false;
+      if (!(await core.call(() => n.isActive(), { signal }))) {
+        throw new VirtkitError('DOMAIN_NOT_RUNNING', `domain ${name} is not running: it has no address to wait for`, { details: { domain: name } });
+      }
+      const found = (await addresses(core, n, { source })).find((a) => (!mac || a.mac === mac) && (!family || a.family === family));
+      if (found) return found;
+      const left = end - Date.now();
+      if (left <= 0) throw deadlineError(`domain ${name} got no address (source ${source})`, timeoutMs, { domain: name, source, mac });
+      if (!woken.pending) await pause(Math.min(delay, left), woken, signal);
+      // after an event the address may follow soon (an agent that just connected): the backoff starts over
+      delay = woken.pending ? intervalMs : Math.min(delay * 2, maxDelay);
     }
-    const found = (await addresses(core, n, { source })).find((a) => (!mac || a.mac === mac) && (!family || a.family === family));
-    if (found) return found;
-    const left = end - Date.now();
-    if (left <= 0) throw deadlineError(`domain ${name} got no address (source ${source})`, timeoutMs, { domain: name, source, mac });
-    await sleep(Math.min(delay, left), signal);
-    delay = Math.min(delay * 2, 4000);
+  } finally {
+    off?.();
   }
 }
 

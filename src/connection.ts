@@ -120,7 +120,7 @@ export interface NodeInfo {
 
 /**
  * A connection to a libvirt daemon. Emits 'event' with every VirtEvent, and typed events by
- * kind: 'domain-lifecycle', 'domain-reboot', 'domain-io-error', 'domain-block-job',
+ * kind: 'domain-lifecycle', 'domain-reboot', 'domain-io-error', 'domain-block-job', 'domain-agent-lifecycle',
  * 'pool-lifecycle', 'pool-refresh', 'network-lifecycle', 'node-device-lifecycle', 'node-device-update',
  * 'secret-lifecycle', 'secret-value-changed', and 'close' when the daemon goes away. `on`/`once`/`off` are typed by
  * {@link ConnectionEvents}: `conn.on('domain-lifecycle', (e) => e.detail)`.
@@ -195,7 +195,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     else if (e.type === 'domain-lifecycle') {
       this.#core.domains.drop(e.domain, e.uuid);
       domainWaiters(this.#core).changed(e.uuid);
-    } else if (e.type === 'domain-block-job') blockJobEvents(this.#core).emit(e.uuid, e);
+    } else if (e.type === 'domain-agent-lifecycle') domainWaiters(this.#core).agent(e.uuid);
+    else if (e.type === 'domain-block-job') blockJobEvents(this.#core).emit(e.uuid, e);
     // Each event under its own name: the map pairs the name with this very type.
     (this.emit as (name: VirtEvent['type'], e: VirtEvent) => boolean)(e.type, e);
     this.emit('event', e);

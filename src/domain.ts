@@ -628,8 +628,9 @@ export class Domain {
     return addr.addresses(this.#core, this.#n, opts as { source?: addr.AddressSource | 'any' });
   }
   /**
-   * Resolves with the first address that shows (optionally of one MAC or family), polling with
-   * backoff (250 ms doubling to 4 s).
+   * Resolves with the first address that shows (optionally of one MAC or family). Asks again at
+   * once on the domain's lifecycle events and when its guest agent connects, and polls with backoff
+   * (250 ms doubling to 4 s) in between: a DHCP lease raises no libvirt event.
    * @throws VirtkitError `TIMEOUT` at the deadline, `ABORTED` on the signal, `DOMAIN_NOT_RUNNING` when the domain is (or becomes) shut off.
    */
   waitForAddress(opts?: addr.WaitForAddressOptions): Promise<addr.DomainAddress> {

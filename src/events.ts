@@ -6,6 +6,7 @@ import {
   poolEventTypes, blockJobTypes, blockJobStatus, ioErrorActions, networkEventTypes, nodeDeviceEventTypes, secretEventTypes,
   secretUsageTypes,
 } from './generated/libvirt-tables.js';
+import { virConnectDomainEventAgentLifecycleReason, virConnectDomainEventAgentLifecycleState } from './generated/libvirt-enums.js';
 import type { SecretUsageType } from './xml/secret.js';
 
 /**
@@ -51,6 +52,21 @@ export interface DomainIOErrorEvent { type: 'domain-io-error'; domain: string; u
  * @property status - Job status, lower-case: 'completed', 'failed', 'canceled', 'ready'.
  */
 export interface DomainBlockJobEvent { type: 'domain-block-job'; domain: string; uuid: string; disk: string; job: string; status: string }
+/**
+ * The guest agent of a domain connected or disconnected (VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE).
+ * @property type - Always 'domain-agent-lifecycle'.
+ * @property domain - The domain's name.
+ * @property uuid - The domain's UUID.
+ * @property state - 'connected' or 'disconnected' (a value this libvirt does not name: its number).
+ * @property reason - 'unknown', 'domain_started' or 'channel' (a value this libvirt does not name: its number).
+ */
+export interface DomainAgentLifecycleEvent {
+  type: 'domain-agent-lifecycle';
+  domain: string;
+  uuid: string;
+  state: 'connected' | 'disconnected' | (string & {});
+  reason: 'unknown' | 'domain_started' | 'channel' | (string & {});
+}
 /**
  * A storage pool changed lifecycle state (VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE).
  * @property type - Always 'pool-lifecycle'.
@@ -139,7 +155,7 @@ export interface CloseEvent { type: 'close'; reason: 'error' | 'eof' | 'keepaliv
  * `on`/`once` of Connection follow from this union.
  */
 export type VirtEvent =
-  | DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent
+  | DomainLifecycleEvent | DomainRebootEvent | DomainIOErrorEvent | DomainBlockJobEvent | DomainAgentLifecycleEvent
   | PoolLifecycleEvent | PoolRefreshEvent | NetworkLifecycleEvent | NodeDeviceLifecycleEvent | NodeDeviceUpdateEvent
   | SecretLifecycleEvent | SecretValueChangedEvent | CloseEvent;
 
@@ -156,6 +172,10 @@ const detailTables = [
   eventDefinedDetails, eventUndefinedDetails, eventStartedDetails, eventSuspendedDetails, eventResumedDetails,
   eventStoppedDetails, eventShutdownDetails, eventPMSuspendedDetails, eventCrashedDetails,
 ];
+// value -> name of a generated enum object (the agent lifecycle has no generated table)
+const names = (o: Record<string, number>): string[] => Object.entries(o).reduce<string[]>((a, [k, v]) => ((a[v] = k), a), []);
+const agentStates = names(virConnectDomainEventAgentLifecycleState);
+const agentReasons = names(virConnectDomainEventAgentLifecycleReason);
 const strip = (s: string | undefined, prefix: RegExp, fallback: number): string => (s ? s.replace(prefix, '').toLowerCase() : String(fallback));
 
 // A secret's identity as its events carry it (the usage as virtkit names it: 'volume', 'ceph', ...).
@@ -183,6 +203,12 @@ export function decodeEvent(e: NativeEvent): VirtEvent {
         type: e.kind, domain, uuid, disk: e.disk ?? '',
         job: strip(blockJobTypes[e.event], /^VIR_DOMAIN_BLOCK_JOB_TYPE_/, e.event),
         status: strip(blockJobStatus[e.detail], /^VIR_DOMAIN_BLOCK_JOB_/, e.detail),
+      };
+    case 'domain-agent-lifecycle':
+      return {
+        type: e.kind, domain, uuid,
+        state: strip(agentStates[e.event], /^VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_/, e.event),
+        reason: strip(agentReasons[e.detail], /^VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_/, e.detail),
       };
     case 'pool-lifecycle':
       return { type: e.kind, pool: domain, uuid, event: strip(poolEventTypes[e.event], /^VIR_STORAGE_POOL_EVENT_/, e.event), detail: e.detail };

@@ -38,7 +38,7 @@ export { VirtkitError, VirtError, GuestfsError, isVirtError, type VirtkitErrorCo
 export { withCallOptions, type CallOptions } from './core.js';
 export { isHostname, isUserName, isImageFormat, normalizeUuid } from './validate.js';
 export type {
-  VirtEvent, VirtEventName, ConnectionEvents, DomainLifecycleEvent, DomainRebootEvent, DomainIOErrorEvent, DomainBlockJobEvent,
+  VirtEvent, VirtEventName, ConnectionEvents, DomainLifecycleEvent, DomainRebootEvent, DomainIOErrorEvent, DomainBlockJobEvent, DomainAgentLifecycleEvent,
   PoolLifecycleEvent, PoolRefreshEvent, NetworkLifecycleEvent, NodeDeviceLifecycleEvent, NodeDeviceUpdateEvent, SecretLifecycleEvent,
   SecretValueChangedEvent, CloseEvent,
 } from './events.js';

@@ -3,13 +3,15 @@ import { inspect } from 'node:util';
 import type { NativeNetwork } from './native.js';
 import type { Core } from './core.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
-import { argOptBool, argOptString, argOptions, argBool } from './args.js';
+import { argOptBool, argOptEnum, argOptString, argOptions } from './args.js';
 import { validateMac, checkHostname } from './validate.js';
 import { virNetworkUpdateCommand, virNetworkUpdateFlags, virNetworkUpdateSection, virNetworkXMLFlags, virIPAddrType } from './generated/libvirt-enums.js';
 import { NetworkXml, networkHostXml, type NetworkHost } from './xml/network.js';
 import { allocateAddress } from './net/allocate.js';
 import { tryParseIp, type IpFamily } from './net/ip.js';
+import { duidLL, macOfDuid } from './net/duid.js';
 import { validateUuid } from './validate.js';
+import { HostObjectState, intFlag } from './util/host-object.js';
 import { NetworkPort, portCreateArgs, updateArgs, type CreatePortOptions, type NetworkUpdateCommand, type NetworkUpdateOptions, type NetworkUpdateSection } from './network-port.js';
 
 const ADD_LAST = virNetworkUpdateCommand.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST;
@@ -41,6 +43,7 @@ export interface NetworkLease {
 export interface Reservation {
   family: IpFamily;
   ip: string;
+  /** IPv4: the entry's MAC; IPv6: the MAC its `id` names when that is a DUID-LL (what {@link Network.reserve} writes). */
   mac: string | undefined;
   hostname: string | undefined;
   /** DHCPv6 DUID (IPv6 entries). */
@@ -51,8 +54,14 @@ export interface Reservation {
 export interface ReserveOptions {
   /** The guest NIC's MAC (unicast). */
   mac: string;
-  /** A wanted address inside a DHCP range, or 'auto'/omitted: the lowest free one. */
+  /** A wanted address inside a DHCP range of `family`, or 'auto'/omitted: the lowest free one. */
   ip?: string;
+  /**
+   * Which of the network's DHCP ranges: 'ipv4' (default; the entry names the MAC) or 'ipv6' (the
+   * entry names the MAC's DUID-LL, `00:03:00:01:<mac>`: dnsmasq gives the address to a DHCPv6
+   * client sending that DUID). A wanted `ip` of the other family is refused.
+   */
+  family?: IpFamily;
   /** The name dnsmasq gives the host; libvirt refuses one name twice. */
   hostname?: string;
   /** Addresses promised elsewhere and not yet in the network (a batch in progress). */
@@ -86,10 +95,12 @@ function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
 export class Network {
   readonly #n: NativeNetwork;
   readonly #core: Core;
+  readonly #state: HostObjectState<number>;
   /** @internal */
   constructor(core: Core, n: NativeNetwork) {
     this.#core = core;
     this.#n = n;
+    this.#state = new HostObjectState(core, n, intFlag);
   }
   /** The network's name. */
   get name(): string {
@@ -112,20 +123,19 @@ export class Network {
   }
   /** True when the network is started. */
   isActive(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isActive());
+    return this.#state.isActive();
   }
   /** True for a defined network, false for a transient one. */
   isPersistent(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isPersistent());
+    return this.#state.isPersistent();
   }
   /** Whether the network starts when the daemon does. */
-  async autostart(): Promise<boolean> {
-    return (await this.#core.call(() => this.#n.getAutostart())) !== 0;
+  autostart(): Promise<boolean> {
+    return this.#state.autostart();
   }
   /** Sets autostart (persistent networks only). */
-  async setAutostart(on: boolean): Promise<void> {
-    argBool('on', on);
-    return this.#core.call(() => this.#n.setAutostart(on ? 1 : 0));
+  setAutostart(on: boolean): Promise<void> {
+    return this.#state.setAutostart(on);
   }
   /** Active, persistent, autostart and bridge in one call. */
   async info(): Promise<NetworkInfo> {
@@ -181,54 +191,66 @@ export class Network {
   async reservations(): Promise<Reservation[]> {
     const x = await this.parsed();
     return x.ips.flatMap((ip) =>
-      ip.hosts.map((h) => ({ family: ip.family, ip: h.ip, mac: h.mac, hostname: h.name, ...(h.id ? { id: h.id } : {}) })),
+      ip.hosts.map((h) => ({ family: ip.family, ip: h.ip, mac: h.mac ?? macOfDuid(h.id), hostname: h.name, ...(h.id ? { id: h.id } : {}) })),
     );
   }
 
   /**
-   * Reserves an IPv4 address for `mac`: a static DHCP host entry, so dnsmasq gives that MAC that
-   * address. With `ip` omitted or 'auto' the lowest free address of the DHCP ranges (not the
-   * network's own, not another host's, not another MAC's current lease). Applied live and to the
-   * config of an active persistent network, live only to a transient one, config only to an
-   * inactive one.
-   * @throws VirtkitError `INVALID_ARGUMENT` (bad mac/ip/hostname, no DHCP range; nothing changed),
-   * `ALREADY_EXISTS` (the MAC has a reservation), `ADDRESS_IN_USE` (the ip is taken),
-   * `ADDRESS_RANGE_FULL` (no free address).
+   * Reserves an address for `mac`: a static DHCP host entry, so dnsmasq gives that guest that
+   * address. IPv4 (default) entries name the MAC; IPv6 ones (`family: 'ipv6'`, or an IPv6 `ip`)
+   * the MAC's DUID-LL in `id` (DHCPv6 knows clients by DUID), with `hostname` as `name`. With `ip`
+   * omitted or 'auto' the lowest free address of that family's DHCP ranges (not the network's own,
+   * not another host's, not another MAC's current lease). Applied live and to the config of an
+   * active persistent network, live only to a transient one, config only to an inactive one.
+   * @throws VirtkitError `INVALID_ARGUMENT` (bad mac/ip/hostname/family, no DHCP range of the
+   * family; nothing changed), `ALREADY_EXISTS` (the MAC has a reservation of that family, or the
+   * hostname is taken), `ADDRESS_IN_USE` (the ip is taken), `ADDRESS_RANGE_FULL` (no free address).
    */
-  async reserve(opts: ReserveOptions): Promise<{ mac: string; ip: string; hostname: string | undefined }> {
+  async reserve(opts: ReserveOptions): Promise<{ mac: string; ip: string; hostname: string | undefined; family: IpFamily; id?: string }> {
     if (typeof opts !== 'object' || opts === null) throw invalid('opts must be an object with a mac', { argument: 'opts' });
     argOptions('opts', opts);
     const mac = validateMac(opts.mac, 'opts.mac');
     const wanted = argOptString('opts.ip', opts.ip, { nonEmpty: true });
     const hostname = opts.hostname === undefined ? undefined : checkHostname(opts.hostname, 'opts.hostname');
     const exclude = opts.exclude === undefined ? [] : [...opts.exclude];
+    const asked = argOptEnum('opts.family', opts.family, ['ipv4', 'ipv6'] as const);
+    let family: IpFamily = asked ?? 'ipv4';
     if (wanted !== undefined && wanted !== 'auto') {
       const a = tryParseIp(wanted);
-      if (!a || a.family !== 'ipv4') throw invalid(`opts.ip must be an IPv4 address or 'auto', got ${JSON.stringify(wanted)}`, { argument: 'opts.ip' });
+      if (!a || (asked !== undefined && a.family !== asked)) {
+        const what = asked === undefined ? 'an IPv4 or IPv6 address' : `an ${asked === 'ipv4' ? 'IPv4' : 'IPv6'} address`;
+        throw invalid(`opts.ip must be ${what} or 'auto', got ${JSON.stringify(wanted)}`, { argument: 'opts.ip' });
+      }
+      family = a.family;
     }
+    const ip6 = family === 'ipv6';
+    const id = ip6 ? duidLL(mac) : undefined;
+    const want = wanted === 'auto' ? undefined : wanted;
     return serialized(this.uuid, async () => {
       // addresses libvirt refused although the live XML showed them free (another process's entry,
       // or one in the persistent config only): the next attempt skips them
       const refused: string[] = [];
       for (let attempt = 1; ; attempt++) {
         const [x, leases, flags] = await Promise.all([this.parsed(), this.leases(), this.#updateFlags()]);
-        const ip = allocateAddress(x, { family: 'ipv4', mac, ip: wanted === 'auto' ? undefined : wanted, leases, exclude: [...exclude, ...refused] });
-        const host: NetworkHost = { mac, ip, ...(hostname ? { name: hostname } : {}) };
+        const ip = allocateAddress(x, { family, mac, ip: want, leases, exclude: [...exclude, ...refused] });
+        const host: NetworkHost = ip6 ? { id, ip } : { mac, ip };
+        if (hostname) host.name = hostname;
         const hostXml = networkHostXml(host);
         try {
-          await this.#core.call(() => this.#n.update(ADD_LAST, DHCP_HOST, x.dhcpIndex('ipv4'), hostXml, flags));
-          return { mac, ip, hostname };
+          await this.#core.call(() => this.#n.update(ADD_LAST, DHCP_HOST, x.dhcpIndex(family), hostXml, flags));
+          return { mac, ip, hostname, family, ...(id ? { id } : {}) };
         } catch (e) {
           // libvirt refuses an entry whose ip, MAC or name exists: someone else got there first.
           if (!isVirtError(e, 'VIR_ERR_OPERATION_INVALID')) throw e;
           const now = await this.parsed();
-          const hosts = now.ips.find((i) => i.family === 'ipv4')?.hosts ?? [];
-          const byName = hostname !== undefined && hosts.some((h) => h.name === hostname && h.mac !== mac);
-          if (byName) throw new VirtkitError('ALREADY_EXISTS', `network ${this.name} already has a host named ${hostname}`, { details: { network: this.name, hostname }, cause: e });
-          if (hosts.some((h) => h.mac === mac) || wanted !== undefined && wanted !== 'auto' || attempt >= RESERVE_ATTEMPTS) {
+          const hosts = now.ips.find((i) => i.family === family)?.hosts ?? [];
+          const mine = (h: NetworkHost) => (ip6 ? h.id === id : h.mac === mac);
+          const byName = hostname !== undefined && hosts.some((h) => h.name === hostname && !mine(h));
+          if (byName) throw new VirtkitError('ALREADY_EXISTS', `network ${this.name} already has a host named ${hostname}`, { details: { network: this.name, hostname, family }, cause: e });
+          if (hosts.some(mine) || want !== undefined || attempt >= RESERVE_ATTEMPTS) {
             // the next allocateAddress names the precise reason (ALREADY_EXISTS / ADDRESS_IN_USE)
-            allocateAddress(now, { family: 'ipv4', mac, ip: wanted === 'auto' ? undefined : wanted, leases, exclude: [...exclude, ...refused] });
-            throw new VirtkitError('ADDRESS_IN_USE', `network ${this.name} refused the reservation of ${ip} for ${mac}: ${(e as Error).message}`, { details: { network: this.name, ip, mac, attempts: attempt }, cause: e });
+            allocateAddress(now, { family, mac, ip: want, leases, exclude: [...exclude, ...refused] });
+            throw new VirtkitError('ADDRESS_IN_USE', `network ${this.name} refused the reservation of ${ip} for ${mac}: ${(e as Error).message}`, { details: { network: this.name, ip, mac, family, attempts: attempt }, cause: e });
           }
           refused.push(ip);
         }
@@ -236,14 +258,17 @@ export class Network {
     });
   }
 
-  /** Removes the reservation of `mac` (every family's entry naming it). A MAC without one is a no-op. */
+  /**
+   * Removes the reservations of `mac`: the IPv4 entries naming it and the IPv6 entries naming its
+   * DUID-LL. A MAC without one is a no-op.
+   */
   async release(mac: string): Promise<void> {
     const m = validateMac(mac, 'mac');
     return serialized(this.uuid, async () => {
       const [x, flags] = await Promise.all([this.parsed(), this.#updateFlags()]);
       for (const ip of x.ips) {
         const parent = x.dhcpIndex(ip.family);
-        for (const h of ip.hosts.filter((h) => h.mac === m)) {
+        for (const h of ip.hosts.filter((h) => h.mac === m || macOfDuid(h.id) === m)) {
           const hostXml = networkHostXml(h);
           await this.#core.call(() => this.#n.update(DELETE, DHCP_HOST, parent, hostXml, flags));
         }

@@ -5,9 +5,10 @@ import { inspect } from 'node:util';
 import type { NativeNodeDevice } from './native.js';
 import type { Core } from './core.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
-import { argBool, argOptBool, argOptString, argOptions, argString } from './args.js';
+import { argOptBool, argOptString, argOptions, argString } from './args.js';
 import { checkLookup } from './validate.js';
 import { virConnectListAllNodeDeviceFlags as L } from './generated/libvirt-enums.js';
+import { HostObjectState, intFlag } from './util/host-object.js';
 import { parseNodeDevice, type NodeDeviceSummary } from './xml/node-device.js';
 
 /** The capability names libvirt lists node devices by (`virsh nodedev-list --cap`). */
@@ -74,10 +75,12 @@ export function nodeDeviceListFlags(filter: NodeDeviceFilter): number {
 export class NodeDevice {
   readonly #n: NativeNodeDevice;
   readonly #core: Core;
+  readonly #state: HostObjectState<number>;
   /** @internal */
   constructor(core: Core, n: NativeNodeDevice) {
     this.#core = core;
     this.#n = n;
+    this.#state = new HostObjectState(core, n, intFlag);
   }
   /** The device's name, e.g. 'pci_0000_00_1f_2' or 'net_eth0_52_54_00_12_34_56'. */
   get name(): string {
@@ -105,20 +108,19 @@ export class NodeDevice {
   }
   /** True when the device is present on the host now. */
   isActive(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isActive());
+    return this.#state.isActive();
   }
   /** True for a defined (persistent) device, such as a defined mediated device. */
   isPersistent(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isPersistent());
+    return this.#state.isPersistent();
   }
   /** Whether a defined device starts with the host (or when its parent appears). */
-  async autostart(): Promise<boolean> {
-    return (await this.#core.call(() => this.#n.getAutostart())) !== 0;
+  autostart(): Promise<boolean> {
+    return this.#state.autostart();
   }
   /** Sets autostart of a defined device. */
-  async setAutostart(on: boolean): Promise<void> {
-    argBool('on', on);
-    return this.#core.call(() => this.#n.setAutostart(on ? 1 : 0));
+  setAutostart(on: boolean): Promise<void> {
+    return this.#state.setAutostart(on);
   }
 
   /**

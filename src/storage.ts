@@ -7,8 +7,9 @@ import { abortError, sleep } from './util/abort.js';
 import { C, poolStates } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { checkName } from './validate.js';
-import { SAFE_UINT, argBool, argInt, argOptBool, argOptInt, argOptEnum, argOptFunction, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
+import { SAFE_UINT, argInt, argOptBool, argOptInt, argOptEnum, argOptFunction, argOptSignal, argOptString, argOptTimeout, argOptions, argString } from './args.js';
 import { VolumeXml, volumeXml } from './xml/volume.js';
+import { HostObjectState } from './util/host-object.js';
 import type { Readable, Writable } from 'node:stream';
 import { uploadVolume, downloadVolume, probeImage, type TransferOptions, type TransferResult } from './stream.js';
 
@@ -95,10 +96,13 @@ export interface ChainLayer {
 export class StoragePool {
   readonly #n: NativeStoragePool;
   readonly #core: Core;
+  readonly #state: HostObjectState<boolean>;
   /** @internal */
   constructor(core: Core, n: NativeStoragePool) {
     this.#core = core;
     this.#n = n;
+    // the hand-written pool binding takes and gives autostart as a boolean
+    this.#state = new HostObjectState(core, n, (on) => on);
   }
   /** The pool's name. */
   get name(): string {
@@ -113,11 +117,11 @@ export class StoragePool {
    * @throws VirtkitError `CLOSED` when the connection is closed.
    */
   isActive(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isActive());
+    return this.#state.isActive();
   }
   /** True for a defined pool, false for a transient one. */
   isPersistent(): Promise<boolean> {
-    return this.#core.call(() => this.#n.isPersistent());
+    return this.#state.isPersistent();
   }
   /** State, capacity, allocation and free space (bytes). */
   async info(): Promise<PoolInfo> {
@@ -165,12 +169,11 @@ export class StoragePool {
   }
   /** Whether the pool starts when the libvirt daemon starts. */
   autostart(): Promise<boolean> {
-    return this.#core.call(() => this.#n.getAutostart());
+    return this.#state.autostart();
   }
   /** Sets whether the pool starts when the libvirt daemon starts (persistent pools only). */
-  async setAutostart(on: boolean): Promise<void> {
-    argBool('on', on);
-    return this.#core.call(() => this.#n.setAutostart(on));
+  setAutostart(on: boolean): Promise<void> {
+    return this.#state.setAutostart(on);
   }
 
   /**

@@ -48,38 +48,126 @@ export interface CheckpointSpec {
   quiesce?: boolean;
 }
 
-/** A snapshot of a domain. Obtain it from a Domain; never construct it yourself. */
-export class DomainSnapshot {
+/** The native calls snapshots and checkpoints share (their own type N for parent and children). */
+interface TreeNative<N> {
+  getName(): string;
+  getXMLDesc(flags?: number): Promise<string>;
+  getParent(flags?: number): Promise<N>;
+  listAllChildren(flags?: number): Promise<N[]>;
+  delete(flags?: number): Promise<void>;
+  free(): void;
+}
+
+/** What tells the two kinds apart: libvirt's constants, the public class, whether delete is long. */
+interface TreeKind<N, S> {
+  /** The class name inspect shows. */
+  label: string;
+  /** The error of a root's parent. */
+  noSuch: 'VIR_ERR_NO_DOMAIN_SNAPSHOT' | 'VIR_ERR_NO_DOMAIN_CHECKPOINT';
+  descendants: number;
+  deleteFlags: { children: number; childrenOnly: number; metadataOnly: number };
+  longDelete: boolean;
+  wrap(core: Core, n: N): S;
+}
+
+/**
+ * @internal The body DomainSnapshot and DomainCheckpoint share: a node of a domain's tree
+ * (name, XML, parent, children, delete, free), told apart by its {@link TreeKind}.
+ */
+export abstract class DomainTreeNode<N extends TreeNative<N>, S> {
   readonly #core: Core;
-  readonly #n: NativeDomainSnapshot;
+  readonly #n: N;
+  readonly #kind: TreeKind<N, S>;
   /** @internal */
-  constructor(core: Core, n: NativeDomainSnapshot) {
+  protected constructor(core: Core, n: N, kind: TreeKind<N, S>) {
     this.#core = core;
     this.#n = n;
+    this.#kind = kind;
   }
-  /** The snapshot's name. */
+  /** The object's name. */
   get name(): string {
     return this.#n.getName();
   }
-  /** The snapshot's XML (`secure`: with secrets). */
-  async xml(opts: { secure?: boolean } = {}): Promise<string> {
-    const secure = argOptBool('opts.secure', argOptions('opts', opts).secure);
-    return this.#core.call(() => this.#n.getXMLDesc(secure ? 1 : 0));
+  /** @internal The XML with libvirt's flags (each kind checks its own options). */
+  protected xmlDesc(flags: number): Promise<string> {
+    return this.#core.call(() => this.#n.getXMLDesc(flags));
   }
-  /** The parent snapshot, or undefined for a root. */
-  async parent(): Promise<DomainSnapshot | undefined> {
+  /** The parent, or undefined for a root. */
+  async parent(): Promise<S | undefined> {
     try {
-      return new DomainSnapshot(this.#core, await this.#core.call(() => this.#n.getParent(0)));
+      return this.#kind.wrap(this.#core, await this.#core.call(() => this.#n.getParent(0)));
     } catch (e) {
-      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_SNAPSHOT')) return undefined;
+      if (isVirtError(e, this.#kind.noSuch)) return undefined;
       throw e;
     }
   }
   /** The direct children (every descendant with `descendants: true`). */
-  async children(opts: { descendants?: boolean } = {}): Promise<DomainSnapshot[]> {
+  async children(opts: { descendants?: boolean } = {}): Promise<S[]> {
     const all = argOptBool('opts.descendants', argOptions('opts', opts).descendants);
-    const list = await this.#core.call(() => this.#n.listAllChildren(all ? SL.VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS : 0));
-    return list.map((c) => new DomainSnapshot(this.#core, c));
+    const list = await this.#core.call(() => this.#n.listAllChildren(all ? this.#kind.descendants : 0));
+    return list.map((c) => this.#kind.wrap(this.#core, c));
+  }
+  /**
+   * Deletes the object; `children`: with its descendants, `childrenOnly`: only them,
+   * `metadataOnly`: forget it in libvirt and leave the images.
+   */
+  async delete(opts: { children?: boolean; childrenOnly?: boolean; metadataOnly?: boolean } = {}): Promise<void> {
+    const o = argOptions('opts', opts);
+    const children = argOptBool('opts.children', o.children);
+    const only = argOptBool('opts.childrenOnly', o.childrenOnly);
+    if (children && only) throw invalid('opts.children and opts.childrenOnly are exclusive', { argument: 'opts.children' });
+    const f = this.#kind.deleteFlags;
+    const flags = (children ? f.children : 0) | (only ? f.childrenOnly : 0) | (argOptBool('opts.metadataOnly', o.metadataOnly) ? f.metadataOnly : 0);
+    await this.#core.call(() => this.#n.delete(flags), this.#kind.longDelete ? { long: true } : {});
+  }
+  /** Releases the native handle now instead of at garbage collection. Idempotent. */
+  free(): void {
+    this.#n.free();
+  }
+  [inspect.custom](): string {
+    return `${this.#kind.label} { name: ${inspect(safeName(this.#n))} }`;
+  }
+}
+
+const SNAPSHOT: TreeKind<NativeDomainSnapshot, DomainSnapshot> = {
+  label: 'DomainSnapshot',
+  noSuch: 'VIR_ERR_NO_DOMAIN_SNAPSHOT',
+  descendants: SL.VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS,
+  deleteFlags: {
+    children: SD.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN, childrenOnly: SD.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY,
+    metadataOnly: SD.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY,
+  },
+  longDelete: true,
+  wrap: (core, n) => new DomainSnapshot(core, n),
+};
+
+const CHECKPOINT: TreeKind<NativeDomainCheckpoint, DomainCheckpoint> = {
+  label: 'DomainCheckpoint',
+  noSuch: 'VIR_ERR_NO_DOMAIN_CHECKPOINT',
+  descendants: CL.VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS,
+  deleteFlags: {
+    children: CD.VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN, childrenOnly: CD.VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN_ONLY,
+    metadataOnly: CD.VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY,
+  },
+  longDelete: false,
+  wrap: (core, n) => new DomainCheckpoint(core, n),
+};
+
+/** A snapshot of a domain. Obtain it from a Domain; never construct it yourself. */
+export class DomainSnapshot extends DomainTreeNode<NativeDomainSnapshot, DomainSnapshot> {
+  // Its own references for what only snapshots have (revert, isCurrent): the base keeps its fields private.
+  readonly #core: Core;
+  readonly #n: NativeDomainSnapshot;
+  /** @internal */
+  constructor(core: Core, n: NativeDomainSnapshot) {
+    super(core, n, SNAPSHOT);
+    this.#core = core;
+    this.#n = n;
+  }
+  /** The snapshot's XML (`secure`: with secrets). */
+  async xml(opts: { secure?: boolean } = {}): Promise<string> {
+    const secure = argOptBool('opts.secure', argOptions('opts', opts).secure);
+    return this.xmlDesc(secure ? 1 : 0);
   }
   /** Whether this is the domain's current snapshot. */
   isCurrent(): Promise<boolean> {
@@ -99,78 +187,17 @@ export class DomainSnapshot {
       (argOptBool('opts.force', o.force) ? SRV.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE : 0);
     await this.#core.call(() => this.#n.revertToSnapshot(flags), { long: true });
   }
-  /**
-   * Deletes the snapshot; `children`: with its descendants, `childrenOnly`: only them,
-   * `metadataOnly`: forget it in libvirt and leave the images.
-   */
-  async delete(opts: { children?: boolean; childrenOnly?: boolean; metadataOnly?: boolean } = {}): Promise<void> {
-    const o = argOptions('opts', opts);
-    const children = argOptBool('opts.children', o.children);
-    const only = argOptBool('opts.childrenOnly', o.childrenOnly);
-    if (children && only) throw invalid('opts.children and opts.childrenOnly are exclusive', { argument: 'opts.children' });
-    const flags =
-      (children ? SD.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN : 0) | (only ? SD.VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY : 0) |
-      (argOptBool('opts.metadataOnly', o.metadataOnly) ? SD.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY : 0);
-    await this.#core.call(() => this.#n.delete(flags), { long: true });
-  }
-  /** Releases the native handle now instead of at garbage collection. Idempotent. */
-  free(): void {
-    this.#n.free();
-  }
-  [inspect.custom](): string {
-    return `DomainSnapshot { name: ${inspect(safeName(this.#n))} }`;
-  }
 }
 
 /** A checkpoint of a domain (dirty bitmaps for incremental backup). Obtain it from a Domain. */
-export class DomainCheckpoint {
-  readonly #core: Core;
-  readonly #n: NativeDomainCheckpoint;
+export class DomainCheckpoint extends DomainTreeNode<NativeDomainCheckpoint, DomainCheckpoint> {
   /** @internal */
   constructor(core: Core, n: NativeDomainCheckpoint) {
-    this.#core = core;
-    this.#n = n;
-  }
-  /** The checkpoint's name. */
-  get name(): string {
-    return this.#n.getName();
+    super(core, n, CHECKPOINT);
   }
   /** The checkpoint's XML. */
   xml(): Promise<string> {
-    return this.#core.call(() => this.#n.getXMLDesc(0));
-  }
-  /** The parent checkpoint, or undefined for a root. */
-  async parent(): Promise<DomainCheckpoint | undefined> {
-    try {
-      return new DomainCheckpoint(this.#core, await this.#core.call(() => this.#n.getParent(0)));
-    } catch (e) {
-      if (isVirtError(e, 'VIR_ERR_NO_DOMAIN_CHECKPOINT')) return undefined;
-      throw e;
-    }
-  }
-  /** The direct children (every descendant with `descendants: true`). */
-  async children(opts: { descendants?: boolean } = {}): Promise<DomainCheckpoint[]> {
-    const all = argOptBool('opts.descendants', argOptions('opts', opts).descendants);
-    const list = await this.#core.call(() => this.#n.listAllChildren(all ? CL.VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS : 0));
-    return list.map((c) => new DomainCheckpoint(this.#core, c));
-  }
-  /** Deletes the checkpoint (`children`: with descendants, `childrenOnly`, `metadataOnly`). */
-  async delete(opts: { children?: boolean; childrenOnly?: boolean; metadataOnly?: boolean } = {}): Promise<void> {
-    const o = argOptions('opts', opts);
-    const children = argOptBool('opts.children', o.children);
-    const only = argOptBool('opts.childrenOnly', o.childrenOnly);
-    if (children && only) throw invalid('opts.children and opts.childrenOnly are exclusive', { argument: 'opts.children' });
-    const flags =
-      (children ? CD.VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN : 0) | (only ? CD.VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN_ONLY : 0) |
-      (argOptBool('opts.metadataOnly', o.metadataOnly) ? CD.VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY : 0);
-    await this.#core.call(() => this.#n.delete(flags));
-  }
-  /** Releases the native handle now instead of at garbage collection. Idempotent. */
-  free(): void {
-    this.#n.free();
-  }
-  [inspect.custom](): string {
-    return `DomainCheckpoint { name: ${inspect(safeName(this.#n))} }`;
+    return this.xmlDesc(0);
   }
 }
 

@@ -7,6 +7,7 @@ import { validateMac } from '../validate.js';
 import type { IpFamily } from './ip.js';
 import { formatIp, parseIp, tryParseIp } from './ip.js';
 import type { NetworkIp } from '../xml/network.js';
+import { macOfDuid } from './duid.js';
 
 /** A DHCP lease as virNetworkGetDHCPLeases reports it (only the fields the allocator reads). */
 export interface AddressLease {
@@ -24,7 +25,10 @@ export interface AllocatableNetwork {
 export interface AllocateOptions {
   /** Which `<ip>` to allocate in. Default 'ipv4'. */
   family?: IpFamily;
-  /** The MAC the address is for: its own lease does not count as taken; a static host already holding it is refused. */
+  /**
+   * The MAC the address is for: its own lease does not count as taken; a static host already
+   * naming it is refused (IPv4: by `mac`; IPv6: by the DUID-LL of the MAC in `id`).
+   */
   mac?: string;
   /** A wanted address: checked (inside a DHCP range, not taken) instead of picked. */
   ip?: string;
@@ -35,7 +39,7 @@ export interface AllocateOptions {
 }
 
 /** Why an address is not free: who holds it. */
-type Holder = { by: 'network' } | { by: 'host'; mac?: string; name?: string } | { by: 'lease'; mac?: string } | { by: 'excluded' };
+type Holder = { by: 'network' } | { by: 'host'; mac?: string; id?: string; name?: string } | { by: 'lease'; mac?: string } | { by: 'excluded' };
 
 /**
  * The address a new host entry should get. Errors (nothing is changed anywhere, this is pure):
@@ -54,11 +58,11 @@ export function allocateAddress(net: AllocatableNetwork, opts: AllocateOptions =
   const own = tryParseIp(ipdef.address);
   if (own) taken.set(own.value, { by: 'network' });
   for (const h of ipdef.hosts) {
-    if (mac && h.mac === mac) {
+    if (mac && (h.mac === mac || macOfDuid(h.id) === mac)) {
       throw new VirtkitError('ALREADY_EXISTS', `MAC ${mac} already has a reservation in network ${netName} (${h.ip})`, { details: { network: net.name, mac, ip: h.ip } });
     }
     const a = tryParseIp(h.ip);
-    if (a && a.family === family) taken.set(a.value, { by: 'host', mac: h.mac, name: h.name });
+    if (a && a.family === family) taken.set(a.value, { by: 'host', mac: h.mac ?? macOfDuid(h.id), id: h.id, name: h.name });
   }
   for (const l of opts.leases ?? []) {
     const a = tryParseIp(l.ip);
@@ -109,7 +113,7 @@ function describe(h: Holder): string {
     case 'network':
       return "the network's own address";
     case 'host':
-      return `reserved for ${h.mac ?? h.name ?? 'a static host'}`;
+      return `reserved for ${h.mac ?? h.id ?? h.name ?? 'a static host'}`;
     case 'lease':
       return `leased to ${h.mac ?? 'another client'}`;
     case 'excluded':

@@ -15,7 +15,17 @@ import { DomainXml } from '../xml/domain.js';
 import { randomMac } from '../xml/mac.js';
 import { validateMac } from '../validate.js';
 import { allocateAddress } from '../net/allocate.js';
-import { tryParseIp } from '../net/ip.js';
+import { tryParseIp, type IpFamily } from '../net/ip.js';
+
+/** One address of a NIC that deploy reserves (one per family asked). */
+interface AddrPlan {
+  family: IpFamily;
+  /** What the caller asked: 'auto' or an address of `family`. */
+  wanted: string;
+  /** The dry allocation's answer. */
+  planned: string;
+  prefix?: number;
+}
 
 /** One template NIC put on a network. */
 interface NicPlan {
@@ -23,11 +33,8 @@ interface NicPlan {
   index: number;
   network: Network;
   mac: string;
-  /** What the caller asked: 'auto', 'none' or an IPv4 address. */
-  wanted: string;
-  /** The dry allocation's answer (absent for 'none'). */
-  planned?: string;
-  prefix?: number;
+  /** The addresses to reserve, IPv4 first (none for `ip: 'none'` and no `ip6`). */
+  addrs: AddrPlan[];
 }
 
 /** What deploy does on the networks for one clone. */
@@ -52,7 +59,7 @@ export function newPlanContext(): NetworkPlanContext {
   return { views: new Map(), promised: new Map() };
 }
 
-function checkDeployNetwork(v: unknown, argument: string): { name: string; ip: string } {
+function checkDeployNetwork(v: unknown, argument: string): { name: string; ip: string; ip6: string } {
   argOptions(argument, v as object | undefined);
   if (v === undefined) throw invalid(`${argument} must be an object with a network name`, { argument });
   const n = v as DeployNetwork;
@@ -60,7 +67,10 @@ function checkDeployNetwork(v: unknown, argument: string): { name: string; ip: s
   const ip = n.ip ?? 'auto';
   if (ip !== 'auto' && ip !== 'none' && (typeof ip !== 'string' || tryParseIp(ip)?.family !== 'ipv4'))
     throw invalid(`${argument}.ip must be 'auto', 'none' or an IPv4 address, got ${JSON.stringify(ip)}`, { argument: `${argument}.ip` });
-  return { name, ip };
+  const ip6 = n.ip6 ?? 'none';
+  if (ip6 !== 'auto' && ip6 !== 'none' && (typeof ip6 !== 'string' || tryParseIp(ip6)?.family !== 'ipv6'))
+    throw invalid(`${argument}.ip6 must be 'auto', 'none' or an IPv6 address, got ${JSON.stringify(ip6)}`, { argument: `${argument}.ip6` });
+  return { name, ip, ip6 };
 }
 
 /**
@@ -73,7 +83,7 @@ export async function planNetworks(conn: Connection, tplXml: string, o: DeployOp
   if (typeof o !== 'object' || o === null || (o.network === undefined && o.networks === undefined)) return undefined;
   if (o.network !== undefined && o.networks !== undefined) throw invalid('give opts.network or opts.networks, not both', { argument: 'opts.networks' });
   const nics = new DomainXml(tplXml).interfaces;
-  const wanted = new Map<number, { name: string; ip: string; argument: string }>();
+  const wanted = new Map<number, { name: string; ip: string; ip6: string; argument: string }>();
   if (o.network !== undefined) {
     const w = checkDeployNetwork(o.network, 'opts.network');
     if (nics.length === 0) throw invalid(`opts.network: the template has no network interface`, { argument: 'opts.network' });
@@ -108,12 +118,22 @@ export async function planNetworks(conn: Connection, tplXml: string, o: DeployOp
   for (const [index, w] of [...wanted].sort((a, b) => a[0] - b[0])) {
     const view = await viewOf(conn, ctx, w.name, w.argument);
     nicNetworks[index] = view.net.name;
-    const nic: NicPlan = { index, network: view.net, mac: macs[index]!, wanted: w.ip };
-    if (w.ip !== 'none') {
+    const nic: NicPlan = { index, network: view.net, mac: macs[index]!, addrs: [] };
+    for (const [family, want] of [['ipv4', w.ip], ['ipv6', w.ip6]] as const) {
+      if (want === 'none') continue;
       const promised = promisedOf(ctx, view.net);
-      nic.planned = allocateAddress(view.xml, { family: 'ipv4', mac: nic.mac, ip: w.ip === 'auto' ? undefined : w.ip, leases: view.leases, exclude: promised });
-      promised.add(nic.planned);
-      nic.prefix = view.xml.ips.find((i) => i.family === 'ipv4' && i.ranges.length > 0)?.prefix;
+      const at = family === 'ipv4' ? `${w.argument}.ip` : `${w.argument}.ip6`;
+      let ip: string;
+      try {
+        ip = allocateAddress(view.xml, { family, mac: nic.mac, ip: want === 'auto' ? undefined : want, leases: view.leases, exclude: promised });
+      } catch (e) {
+        // name the option that asked (the allocator only knows 'ip')
+        if (e instanceof VirtkitError && e.code === 'INVALID_ARGUMENT') throw invalid(`${at}: ${e.message}`, { ...(e.details ?? {}), argument: at });
+        throw e;
+      }
+      promised.add(ip);
+      const prefix = view.xml.ips.find((i) => i.family === family && i.ranges.length > 0)?.prefix;
+      nic.addrs.push({ family, wanted: want, planned: ip, ...(prefix !== undefined ? { prefix } : {}) });
     }
     planned.push(nic);
   }
@@ -164,26 +184,33 @@ export async function reserveAddresses(plan: NetworkPlan, clone: string, ctx: Ne
   const out: CloneReservation[] = [];
   const hostname = hostEntryName(clone);
   for (const n of plan.nics) {
-    if (n.planned === undefined) continue;
-    if (signal?.aborted) throw abortError(signal);
-    const promised = promisedOf(ctx, n.network);
-    let r: { ip: string };
-    try {
-      r = await n.network.reserve({ mac: n.mac, ip: n.planned, hostname, exclude: [...promised].filter((a) => a !== n.planned) });
-    } catch (e) {
-      if (n.wanted !== 'auto' || !(e instanceof VirtkitError && e.code === 'ADDRESS_IN_USE')) throw e;
-      r = await n.network.reserve({ mac: n.mac, hostname, exclude: promised });
-      promised.add(r.ip);
+    for (const a of n.addrs) {
+      if (signal?.aborted) throw abortError(signal);
+      const promised = promisedOf(ctx, n.network);
+      let r: { ip: string };
+      try {
+        r = await n.network.reserve({ mac: n.mac, family: a.family, ip: a.planned, hostname, exclude: [...promised].filter((x) => x !== a.planned) });
+      } catch (e) {
+        if (a.wanted !== 'auto' || !(e instanceof VirtkitError && e.code === 'ADDRESS_IN_USE')) throw e;
+        r = await n.network.reserve({ mac: n.mac, family: a.family, hostname, exclude: promised });
+        promised.add(r.ip);
+      }
+      // release(mac) removes every family's entry of the MAC: one undo per reservation is harmless
+      undo.push(() => n.network.release(n.mac));
+      out.push({ network: n.network.name, mac: n.mac, ip: r.ip, family: a.family, ...(a.prefix !== undefined ? { prefix: a.prefix } : {}) });
     }
-    undo.push(() => n.network.release(n.mac));
-    out.push({ network: n.network.name, mac: n.mac, ip: r.ip, family: 'ipv4', ...(n.prefix !== undefined ? { prefix: n.prefix } : {}) });
   }
   return out;
 }
 
 /** Releases a clone's recorded reservations; a network that no longer exists has none to release. */
 export async function releaseReservations(conn: Connection, list: readonly CloneReservation[] | undefined): Promise<void> {
+  const seen = new Set<string>();
   for (const r of list ?? []) {
+    // one release per network and MAC removes both families' entries
+    const key = `${r.network}\0${r.mac}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const net = await conn.findNetwork(r.network);
     await net?.release(r.mac);
   }

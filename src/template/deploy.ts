@@ -130,14 +130,14 @@ export async function deployClone(conn: Connection, tpl: TemplateView, o: Deploy
   const seedPlan = planSeed({ ...identity, rootPasswordHash }, { cloudInit: tpl.record.cloudInit === true, instanceId: cloneUuid, extras: { userData, networkConfig } });
   const oemStrings = seedPlan.oemStrings;
   const seedName = seedVolumeName(o.name);
-  const place = await placeFor(conn, tpl, o.pool, shared);
+  // Looked up together (independent round trips); the errors keep their order.
+  const [place, taken] = await Promise.all([placeFor(conn, tpl, o.pool, shared), conn.findDomain(o.name)]);
   const { pool, poolDir, fileBased, predictable, local } = place;
-  if (await conn.findDomain(o.name)) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
-  for (const d of disks)
-    if (await pool.findVolume(volumeNameFor(o.name, d.target)))
-      throw new VirtkitError('ALREADY_EXISTS', `volume '${volumeNameFor(o.name, d.target)}' already exists in pool '${pool.name}'`);
-  if (seedPlan.seed && (await pool.findVolume(seedName)))
-    throw new VirtkitError('ALREADY_EXISTS', `volume '${seedName}' already exists in pool '${pool.name}'`);
+  if (taken) throw new VirtkitError('ALREADY_EXISTS', `a domain named '${o.name}' already exists`);
+  const wanted = [...disks.map((d) => volumeNameFor(o.name, d.target)), ...(seedPlan.seed ? [seedName] : [])];
+  const found = await Promise.all(wanted.map((n) => pool.findVolume(n)));
+  const clash = wanted.find((_, i) => found[i]);
+  if (clash !== undefined) throw new VirtkitError('ALREADY_EXISTS', `volume '${clash}' already exists in pool '${pool.name}'`);
   // Networks looked up, NICs checked, MACs chosen and addresses allocated dry: a full range or a
   // taken address is refused here, with nothing made.
   const netCtx = shared?.networks?.ctx ?? newPlanContext();

@@ -75,6 +75,13 @@ export interface DeployNetwork {
    * without DHCP).
    */
   ip?: 'auto' | 'none' | (string & {});
+  /**
+   * The NIC's IPv6 reservation, in the network's IPv6 DHCP range: 'none' (default: keeps deploys
+   * on dual-stack networks as they were), 'auto' (the lowest free address, as `ip`) or an IPv6
+   * address. The host entry names the clone MAC's DUID-LL (`00:03:00:01:<mac>`): the guest's
+   * DHCPv6 client must identify by its MAC (docs/NETWORK.md). With `ip: 'none'` an IPv6-only network.
+   */
+  ip6?: 'auto' | 'none' | (string & {});
 }
 
 /** Options of {@link Template.deploy}. */

@@ -69,8 +69,8 @@ export interface CloneReservation {
   mac: string;
   /** The reserved address. */
   ip: string;
-  /** Only 'ipv4' (IPv4 is reserved by MAC). */
-  family: 'ipv4';
+  /** 'ipv4' (the host entry names the MAC) or 'ipv6' (it names the MAC's DUID-LL). */
+  family: 'ipv4' | 'ipv6';
   /** The network's prefix length for that address, when known. */
   prefix?: number;
 }
@@ -130,7 +130,7 @@ export function templateMetadataXml(rec: TemplateRecord): string {
   if (rec.reservations) {
     const rs = add(root, 'reservations');
     for (const r of rec.reservations) {
-      if (r.family !== 'ipv4') throw invalid(`reservation.family must be 'ipv4', got ${JSON.stringify(r.family)}`);
+      if (r.family !== 'ipv4' && r.family !== 'ipv6') throw invalid(`reservation.family must be 'ipv4' or 'ipv6', got ${JSON.stringify(r.family)}`);
       const prefix = r.prefix === undefined ? undefined : nonNegInt(r.prefix, 'reservation.prefix');
       add(rs, 'reservation', { network: str(r.network, 'reservation.network'), mac: str(r.mac, 'reservation.mac'), ip: str(r.ip, 'reservation.ip'), family: r.family, prefix });
     }
@@ -209,7 +209,7 @@ export function parseTemplateMetadata(xml: string): TemplateRecord | undefined {
   if (res) {
     rec.reservations = kids(res, 'reservation').map((r) => {
       const family = attr(r, 'family') ?? 'ipv4';
-      if (family !== 'ipv4') throw invalid(`virtkit metadata: unknown reservation family ${JSON.stringify(family)}`);
+      if (family !== 'ipv4' && family !== 'ipv6') throw invalid(`virtkit metadata: unknown reservation family ${JSON.stringify(family)}`);
       const out: CloneReservation = { network: need(r, 'network', 'reservation'), mac: need(r, 'mac', 'reservation'), ip: need(r, 'ip', 'reservation'), family };
       const prefix = attr(r, 'prefix');
       if (prefix !== undefined) out.prefix = int(prefix, 'reservation prefix');

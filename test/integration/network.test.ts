@@ -45,7 +45,7 @@ describe.skipIf(!root || !haveDnsmasq)('Network on the network bed', () => {
     // a filler entry first, so the lowest free address is not the one dnsmasq would pick anyway
     await net.reserve({ mac: '52:54:00:6a:00:30', ip: '192.168.231.10' });
     const r = await net.reserve({ mac: MAC, ip: '192.168.231.17', hostname: 'clone1' });
-    expect(r).toEqual({ mac: MAC, ip: '192.168.231.17', hostname: 'clone1' });
+    expect(r).toEqual({ mac: MAC, ip: '192.168.231.17', hostname: 'clone1', family: 'ipv4' });
     const auto = await net.reserve({ mac: '52:54:00:6a:00:32' });
     expect(auto.ip).toBe('192.168.231.11');
     // live and persistent

@@ -66,7 +66,7 @@ describe('Network on test:///default', () => {
     const net = await conn.defineNetwork(spec(`${tag}-res`, 53));
     await net.start();
     const a = await net.reserve({ mac: '52:54:00:AA:00:01', hostname: 'web1' });
-    expect(a).toEqual({ mac: '52:54:00:aa:00:01', ip: '10.53.0.10', hostname: 'web1' });
+    expect(a).toEqual({ mac: '52:54:00:aa:00:01', ip: '10.53.0.10', hostname: 'web1', family: 'ipv4' });
     const b = await net.reserve({ mac: '52:54:00:aa:00:02', ip: 'auto' });
     expect(b.ip).toBe('10.53.0.11');
     const c = await net.reserve({ mac: '52:54:00:aa:00:03', ip: '10.53.0.15', hostname: 'web3' });
