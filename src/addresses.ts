@@ -177,7 +177,13 @@ export async function waitForAddress(core: Core, n: NativeDomain, name: string, 
       if (!(await core.call(() => n.isActive(), { signal }))) {
         throw new VirtkitError('DOMAIN_NOT_RUNNING', `domain ${name} is not running: it has no address to wait for`, { details: { domain: name } });
       }
-      const found = (await addresses(core, n, { source })).find((a) => (!mac || a.mac === mac) && (!family || a.family === family));
+      const list = await addresses(core, n, { source }).catch((e: unknown) => {
+        // An agent that is not up yet (the guest booting, qemu-ga not started) means "no address
+        // yet" to a waiter: its connecting wakes the wait (agent lifecycle event).
+        if (source === 'agent' && isVirtError(e) && (e.code === 'VIR_ERR_AGENT_UNRESPONSIVE' || e.code === 'VIR_ERR_AGENT_UNSYNCED')) return [];
+        throw e;
+      });
+      const found = list.find((a) => (!mac || a.mac === mac) && (!family || a.family === family));
       if (found) return found;
       const left = end - Date.now();
       if (left <= 0) throw deadlineError(`domain ${name} got no address (source ${source})`, timeoutMs, { domain: name, source, mac });

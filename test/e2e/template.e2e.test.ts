@@ -126,6 +126,15 @@ describe('templates end to end', () => {
     const digest = (s: string) => createHash('sha256').update(`${s}\n`).digest('hex').slice(0, 16);
     expect(ids.map((i) => i!.rootpw)).toEqual([digest(HASH), digest('*'), digest('*')]);
     expect(readFileSync(serial(names[0]!), 'utf8')).not.toContain(HASH);
+    // libvirt's own log of the domain (QEMU's command line and stderr, written by the daemon).
+    const domainLog = `/var/log/libvirt/qemu/${names[0]}.log`;
+    if (SYSTEM_URI === 'qemu:///system') {
+      expect(existsSync(domainLog)).toBe(true);
+      const text = readFileSync(domainLog, 'utf8');
+      expect(text).toContain(`${names[0]}-seed.iso`); // the log is this boot's
+      expect(text).not.toContain(HASH);
+      expect(text).not.toContain(HASH.split('$')[3]!);
+    }
     // hostKeys(): what each clone's first boot reported on its serial console, the fingerprint
     // computed here equal to the one the guest's own ssh-keygen printed.
     const reported = await Promise.all(clones.map((c) => c.hostKeys({ timeoutMs: 10_000 })));
