@@ -64,6 +64,14 @@ interface Place {
 }
 
 async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool']): Promise<Place> {
+  // The pool and the template's volumes are looked up side by side (independent round trips).
+  const disksP = Promise.all(
+    (tpl.record.disks ?? []).map(async (d) => {
+      const tplVol = await conn.volumeByPath(d.path);
+      return { target: d.target, tplVol, capacity: new VolumeXml(await tplVol.xml()).capacity };
+    }),
+  );
+  disksP.catch(() => undefined); // awaited below; a pool failure must not leave it unhandled
   const pool = poolOpt !== undefined ? await resolvePool(conn, poolOpt, 'deploy') : await defaultPool(conn, tpl);
   const poolXml = new PoolXml(await pool.xml());
   const poolDir = poolXml.targetPath;
@@ -71,13 +79,7 @@ async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOpt
   const predictable = poolDir !== undefined && fileBased;
   // A pool directory this process shares with the daemon: overlays are written here.
   const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
-  const disks = await Promise.all(
-    (tpl.record.disks ?? []).map(async (d) => {
-      const tplVol = await conn.volumeByPath(d.path);
-      return { target: d.target, tplVol, capacity: new VolumeXml(await tplVol.xml()).capacity };
-    }),
-  );
-  return { pool, poolDir, fileBased, predictable, local, disks };
+  return { pool, poolDir, fileBased, predictable, local, disks: await disksP };
 }
 
 function placeFor(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool'], shared?: Shared): Promise<Place> {
