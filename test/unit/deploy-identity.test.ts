@@ -7,11 +7,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection, Template, type StoragePool } from '../../src/index.js';
+import type { Connection, StoragePool, Template } from '../../src/index.js';
 import { DomainXml } from '../../src/xml/domain.js';
 import { identitySecretLines, parseOemStrings } from '../../src/xml/identity.js';
 import { FIRSTBOOT_SCRIPT } from '../../src/firstboot/index.js';
 import { sha512Crypt } from '../../src/crypt/index.js';
+import { testTemplate } from '../helpers/test-template.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFirstbootRulesTestKey tester@virtkit';
 const HASH = sha512Crypt('pw', 'saltsalt');
@@ -20,13 +21,7 @@ let pool: StoragePool;
 let tpl: Template;
 
 beforeAll(async () => {
-  conn = await Connection.open('test:///default');
-  pool = await conn.pool('default-pool');
-  const vol = await pool.createVolume({ name: 'idsrc.qcow2', format: 'qcow2', capacity: 2 ** 20 });
-  const src = await conn.defineDomain(`<domain type='test'><name>idsrc</name><memory>65536</memory><os><type>hvm</type></os><devices>
-    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${await vol.path()}'/><target dev='vda' bus='virtio'/></disk>
-    </devices></domain>`);
-  tpl = await Template.create(conn, { from: src, name: 'idtpl', pool, seal: false });
+  ({ conn, pool, tpl } = await testTemplate('id'));
 });
 afterAll(async () => conn?.close());
 

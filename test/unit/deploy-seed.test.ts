@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection, Template, hostKeyFingerprint, parseHostKeys, type StoragePool } from '../../src/index.js';
+import { hostKeyFingerprint, parseHostKeys, type Connection, type StoragePool, type Template } from '../../src/index.js';
 import { PERSONALIZE_CLOUD_INIT, SECRETS_FILE, SEED_LABEL, planSeed } from '../../src/template/deploy-seed.js';
 import { addSeedCdrom, cdromBus, diskElementXml, ejectedDiskXml, freeCdromTarget, planSeedCdrom } from '../../src/xml/seed-disk.js';
 import { DomainXml } from '../../src/xml/domain.js';
@@ -16,6 +16,7 @@ import { identityOemStrings, identitySecretLines, parseOemStrings } from '../../
 import { serialLogFiles } from '../../src/hostkeys.js';
 import { sha512Crypt } from '../../src/crypt/index.js';
 import { isoFile, isoLabel } from '../helpers/iso.js';
+import { testTemplate } from '../helpers/test-template.js';
 
 const HASH = sha512Crypt('pw', 'saltsalt');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeploySeedTestKey tester@virtkit';
@@ -168,13 +169,7 @@ describe('deploy with secrets on a driver without volume upload (test:///default
   let pool: StoragePool;
   let tpl: Template;
   beforeAll(async () => {
-    conn = await Connection.open('test:///default');
-    pool = await conn.pool('default-pool');
-    const vol = await pool.createVolume({ name: 'seedsrc.qcow2', format: 'qcow2', capacity: 2 ** 20 });
-    const src = await conn.defineDomain(`<domain type='test'><name>seedsrc</name><memory>65536</memory><os><type>hvm</type></os><devices>
-      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${await vol.path()}'/><target dev='vda' bus='virtio'/></disk>
-      </devices></domain>`);
-    tpl = await Template.create(conn, { from: src, name: 'seedtpl', pool, seal: false });
+    ({ conn, pool, tpl } = await testTemplate('seed'));
   });
   afterAll(async () => conn?.close());
 
