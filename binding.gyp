@@ -10,6 +10,8 @@
         "native/errors_virt.cc",
         "native/event_loop.cc",
         "native/connect.cc",
+        "native/connect_auth.cc",
+        "native/connect_events.cc",
         "native/domain.cc",
         "native/storage_pool.cc",
         "native/storage_vol.cc",

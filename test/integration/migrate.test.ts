@@ -1,7 +1,9 @@
 // dom.migrate() of a linked clone between two real daemons: the system libvirtd ("host 1") and a
 // private libvirtd in its own mount namespace sharing the network ("host 2"). Refused with nothing
 // changed while the template has no replica there; then, after tpl.replicate, a running clone is
-// live-migrated copying only its overlay, and lands as an overlay on host 2's replica.
+// live-migrated copying only its overlay, and lands as an overlay on host 2's replica. A linked
+// clone deployed on host 2 from the replica boots there with its own identity (the template is
+// sealed, so its first-boot unit applies the hostname and makes a new machine-id and host keys).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Connection, type Domain, StoragePool, Template, removeClone, type MigrateProgress } from '../../src/index.js';
@@ -9,7 +11,7 @@ import { DomainXml } from '../../src/xml/domain.js';
 import { VIRTKIT_NS, parseTemplateMetadata } from '../../src/xml/metadata.js';
 import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
-import { IDENTITY_TAG, buildTinyGuest, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
+import { IDENTITY_TAG, buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 
 describe('Domain.migrate of a linked clone', () => {
   let c1: Connection;
@@ -24,6 +26,9 @@ describe('Domain.migrate of a linked clone', () => {
   const tag = `vkmig${process.pid}`;
   const MiB = 2 ** 20;
   const dir2 = `/var/lib/virtkit-test/migrate-h2-${process.pid}`;
+  // The tiny guest's machine-id before sealing (examples/lib/tiny-guest.ts).
+  const SOURCE_MACHINE_ID = '0123456789abcdef0123456789abcdef';
+  const serialText = async (d: Domain) => readFileSync(DomainXml.parse(await d.xml()).serials[0]!.path!, 'latin1').replace(/\0/g, '');
 
   beforeAll(async () => {
     ensureDaemon();
@@ -37,7 +42,7 @@ describe('Domain.migrate of a linked clone', () => {
     await buildTinyGuest({ path: `${dir1}/${tag}-src.qcow2` });
     await pool1.refresh();
     const src = await c1.defineDomain(tinyGuestXml({ name: `${tag}-src`, disk: `${dir1}/${tag}-src.qcow2`, serialLog: `${dir1}/${tag}.log`, memoryMiB: 512 }));
-    tpl = await Template.create(c1, { from: src, name: `${tag}-tpl`, pool: pool1, seal: false });
+    tpl = await Template.create(c1, { from: src, name: `${tag}-tpl`, pool: pool1, seal: { operations: 'defaults' } });
     clone = await tpl.deploy({ name: `${tag}-c1` });
   }, 300_000);
 
@@ -138,7 +143,50 @@ describe('Domain.migrate of a linked clone', () => {
     // (read from that disk) and powers itself off.
     await moved.waitForState('shutoff', { timeoutMs: 180_000 });
     expect((await moved.state()).reason).toBe('shutdown');
-    const serialLog = DomainXml.parse(await moved.xml()).serials[0]!.path!;
-    expect(readFileSync(serialLog, 'latin1').replace(/\0/g, '')).toContain(IDENTITY_TAG);
+    expect(await serialText(moved)).toContain(IDENTITY_TAG);
+  }, 300_000);
+
+  it('deploys a linked clone on host 2 from the replica that boots with its own identity', async () => {
+    // Replicated already by the test above; again here so this test stands alone (an identical
+    // replica copies nothing).
+    await tpl.replicate(c2, { pool: pool2 });
+    const replica = await Template.get(c2, tpl.name);
+    const replicaDisk = replica.disks[0]!.path;
+    expect(replicaDisk.startsWith(dir2)).toBe(true);
+    const name = `${tag}-h2`;
+    const dom = await replica.deploy({ name, mode: 'linked', identity: { hostname: 'h2web' }, start: true });
+    expect(await c1.findDomain(name)).toBeUndefined();
+    // Its disk is a qcow2 overlay in host 2's pool on the replica's disk, not on host 1's template.
+    const d = DomainXml.parse(await dom.xml()).disks[0]!;
+    expect(d.path).toBe(`${dir2}/${name}-vda.qcow2`);
+    const chain = await (await c2.volumeByPath(d.path!)).backingChain();
+    expect(chain.map((l) => l.path)).toEqual([d.path, replicaDisk]);
+    const info = JSON.parse(run('qemu-img', ['info', '-U', '--output=json', d.path!])) as Record<string, unknown>;
+    expect(info['backing-filename']).toBe(replicaDisk);
+    expect(info['backing-filename-format']).toBe('qcow2');
+    expect((await replica.clones()).map((c) => c.name)).toContain(name);
+    // It boots on host 2 (the first-boot unit runs), prints its identity line and powers off.
+    await dom.waitForState('shutoff', { timeoutMs: 240_000, intervalMs: 500 });
+    expect((await dom.state()).reason).toBe('shutdown');
+    const id = parseIdentity(await serialText(dom));
+    console.log(`host 2 clone identity: ${JSON.stringify(id)}`);
+    expect(id).toBeDefined();
+    expect(id!.hostname).toBe('h2web');
+    expect(id!['machine-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(id!['machine-id']).not.toBe(SOURCE_MACHINE_ID);
+    expect(id!.hostkey).toMatch(/^SHA256:/);
+    // Not the identity of the clone migrated to host 2 (it booted from the same template).
+    const other = await c2.findDomain(`${tag}-c1`);
+    expect(other).toBeDefined();
+    const otherId = parseIdentity(await serialText(other!));
+    expect(otherId).toBeDefined();
+    expect(otherId!.hostname).not.toBe('h2web');
+    expect(id!['machine-id']).not.toBe(otherId!['machine-id']);
+    expect(id!.hostkey).not.toBe(otherId!.hostkey);
+    // Removed with its overlay on host 2; the replica stays.
+    await removeClone(c2, dom);
+    expect(await c2.findDomain(name)).toBeUndefined();
+    expect(existsSync(d.path!)).toBe(false);
+    expect(existsSync(replicaDisk)).toBe(true);
   }, 300_000);
 });
