@@ -4,8 +4,9 @@
 // The replica is the same template (same name, UUID and MACs; only disk and NVRAM paths change),
 // so clone records that name the template's UUID hold on either host. It is defined first,
 // marked 'creating' with a checkpoint (`replication`: disk and offset known to be on the target),
-// so an interrupted copy resumes where it stopped; it becomes 'ready' only after each disk's
-// SHA-256 read back from the target equals the source's.
+// so an interrupted copy resumes where it stopped; it becomes 'ready' only once each disk is
+// verified: read back from the target (by segment or whole) or, with verify: 'sent', the bytes sent
+// hashing as the template's recorded digest.
 import { PassThrough, Transform } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -174,6 +175,8 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
 
   let copied = 0;
   const verified = new Set<string>();
+  // Wrong bytes on the target: the next run starts over (never resumes from a bad copy).
+  const restart = () => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: items[0]!.key, offset: 0 } }));
   const key = `${dstHost}/${name}`;
   active.add(key);
   try {
@@ -189,27 +192,19 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
       try {
         const dstVol = await target.volumeByPath(paths.get(it.key)!);
         const local = it.key !== 'nvram' ? await localSource(conn, srcVol.volume, it.source) : undefined;
+        const hooks: CopyHooks = {
+          signal, progress, mismatch: restart,
+          checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
+        };
         if (sentOnly && from === 0) {
           // The whole file in one stream, hashed as it is read; the record's digest must match.
-          copied += await copySent(srcVol.volume, dstVol, it.key, local, it.sha256!, {
-            signal, progress,
-            checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
-            mismatch: () => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: items[0]!.key, offset: 0 } })),
-          }, name);
+          copied += await copySent(srcVol.volume, dstVol, it.key, local, it.sha256!, hooks, name);
           verified.add(it.key);
         } else if (local && from === 0) {
           // A fresh copy from a file read here: each segment verified while the next one moves.
-          copied += await copyVerified(local, dstVol, it.key, {
-            signal, progress,
-            checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
-            mismatch: () => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: items[0]!.key, offset: 0 } })),
-          }, name);
+          copied += await copyVerified(local, dstVol, it.key, hooks, name);
           verified.add(it.key);
-        } else copied += await copyItem(srcVol.volume, dstVol, it.key, from, {
-          local,
-          signal, progress,
-          checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
-        });
+        } else copied += await copyItem(srcVol.volume, dstVol, it.key, from, local, hooks);
       } finally {
         await srcVol.release();
       }
@@ -225,8 +220,7 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
       const v = await target.volumeByPath(paths.get(it.key)!);
       const got = await digest(v, signal);
       if (got !== it.sha256) {
-        // Wrong bytes on the target: start over next time (never resume from a bad copy).
-        await writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: items[0]!.key, offset: 0 } }));
+        await restart();
         throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${it.key}: SHA-256 ${got} on the target, ${it.sha256} on the source`, {
           details: { disk: it.key, source: it.sha256, target: got },
         });
@@ -339,16 +333,23 @@ class Checkpoints {
   }
 }
 
+/** What a copy of one file reports to and asks of replicate(). */
+interface CopyHooks {
+  signal?: AbortSignal;
+  progress?: ReplicateOptions['onProgress'];
+  /** Records that the target holds everything before `offset`. */
+  checkpoint: (offset: number) => Promise<void>;
+  /** The target's bytes are wrong: the next run starts over. */
+  mismatch: () => Promise<void>;
+}
+
 /** Copies one file from `from` on (source download piped into target upload), checkpointing as it goes; resolves with data bytes moved. */
-async function copyItem(
-  src: Volume, dst: Volume, key: string, resumeAt: number,
-  o: { local?: string; signal?: AbortSignal; progress?: ReplicateOptions['onProgress']; checkpoint: (offset: number) => Promise<void> },
-): Promise<number> {
+async function copyItem(src: Volume, dst: Volume, key: string, resumeAt: number, local: string | undefined, o: CopyHooks): Promise<number> {
   // A source file this process reads itself goes straight from the file into the target's stream
   // (as virsh vol-upload does); otherwise the source daemon's download is piped into the upload.
   const move = (t: { offset: number; length: number; sparse: boolean }, onProgress: (bytes: number, position: number) => void) =>
-    o.local
-      ? dst.upload(o.local, { ...t, sourceOffset: t.offset, signal: o.signal, onProgress: (p) => onProgress(p.bytes, p.position) }).then((r) => r.bytes)
+    local
+      ? dst.upload(local, { ...t, sourceOffset: t.offset, signal: o.signal, onProgress: (p) => onProgress(p.bytes, p.position) }).then((r) => r.bytes)
       : pipe(src, dst, { ...t, signal: o.signal }, onProgress);
   const total = await fileSize(src);
   let before = 0; // data bytes of the finished steps
@@ -382,22 +383,18 @@ async function copyItem(
  * next segment uploads. Equal segments make equal files, so no whole read-back follows. Checkpoints
  * are written as copyItem's (LAG behind what was sent): a resumed copy is verified whole.
  */
-async function copyVerified(
-  path: string, dst: Volume, key: string,
-  o: { signal?: AbortSignal; progress?: ReplicateOptions['onProgress']; checkpoint: (offset: number) => Promise<void>; mismatch: () => Promise<void> },
-  name: string,
-): Promise<number> {
+async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks, name: string): Promise<number> {
   const total = (await stat(path)).size;
   let bytes = 0;
   const checkpoints = new Checkpoints(o.checkpoint, 0);
   let checking: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
   const check = async (offset: number, length: number, want: string) => {
-    const got = await dst.download('/dev/null', { offset, length, sparse: true, sha256: true, signal: o.signal });
-    if (got.sha256 !== want) {
+    const got = await digest(dst, o.signal, { offset, length });
+    if (got !== want) {
       await o.mismatch().catch(() => undefined);
-      throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${offset}-${offset + length} differ on the target (SHA-256 ${got.sha256}, sent ${want})`, {
-        details: { disk: key, offset, length, source: want, target: got.sha256 },
+      throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${offset}-${offset + length} differ on the target (SHA-256 ${got}, sent ${want})`, {
+        details: { disk: key, offset, length, source: want, target: got },
       });
     }
     o.progress?.({ step: 'verify', disk: key, position: offset + length, total });
@@ -432,11 +429,7 @@ async function copyVerified(
 }
 
 /** verify: 'sent': one sparse stream of the whole file (read here, or from the source daemon), its SHA-256 checked against `want`. */
-async function copySent(
-  src: Volume, dst: Volume, key: string, local: string | undefined, want: string,
-  o: { signal?: AbortSignal; progress?: ReplicateOptions['onProgress']; checkpoint: (offset: number) => Promise<void>; mismatch: () => Promise<void> },
-  name: string,
-): Promise<number> {
+async function copySent(src: Volume, dst: Volume, key: string, local: string | undefined, want: string, o: CopyHooks, name: string): Promise<number> {
   const total = local ? (await stat(local)).size : await fileSize(src);
   const checkpoints = new Checkpoints(o.checkpoint, 0);
   const onProgress = (bytes: number, position: number) => {
@@ -505,11 +498,12 @@ export async function pipe(
 }
 
 /**
- * SHA-256 of a volume's file content, read through a sparse download. Received into /dev/null by
- * the native file path (hashed on its call thread): no chunk crosses into JavaScript.
+ * SHA-256 of a volume's file content (or of `range` of it), read through a sparse download.
+ * Received into /dev/null by the native file path (hashed on its call thread): no chunk crosses
+ * into JavaScript.
  */
-export async function digest(v: Volume, signal?: AbortSignal): Promise<string> {
-  const r = await v.download('/dev/null', { sparse: true, sha256: true, signal });
+export async function digest(v: Volume, signal?: AbortSignal, range?: { offset: number; length: number }): Promise<string> {
+  const r = await v.download('/dev/null', { ...range, sparse: true, sha256: true, signal });
   return r.sha256!;
 }
 
