@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { NativeDomain } from './native.js';
 import type { Core } from './core.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
-import { abortError, sleep } from './util/abort.js';
+import { abortError, sleep, wakeableSleep } from './util/abort.js';
 import { argInt, argOptEnum, argOptSignal, argOptString, argOptTimeout, argOptions } from './args.js';
 import { validateMac } from './validate.js';
 import { virDomainInterfaceAddressesSource, virIPAddrType } from './generated/libvirt-enums.js';
@@ -126,24 +126,6 @@ function deadlineError(what: string, timeoutMs: number, details: Record<string, 
   return new VirtkitError('TIMEOUT', `${what} within ${timeoutMs} ms`, { details: { timeoutMs, ...details } });
 }
 
-/** Sleeps up to `ms`, ending early when `w.wake` is called; rejects with ABORTED on the signal. */
-function pause(ms: number, w: { wake: (() => void) | undefined }, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const settle = (e?: Error) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      w.wake = undefined;
-      if (e) reject(e);
-      else resolve();
-    };
-    const onAbort = () => settle(abortError(signal!));
-    const timer = setTimeout(() => settle(), ms);
-    w.wake = () => settle();
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * @internal Asks at once on each event that may bring an address (the domain's lifecycle events:
  * started, resumed, and stopped, which ends the wait; its guest agent connecting), and polls with
@@ -187,7 +169,7 @@ export async function waitForAddress(core: Core, n: NativeDomain, name: string, 
       if (found) return found;
       const left = end - Date.now();
       if (left <= 0) throw deadlineError(`domain ${name} got no address (source ${source})`, timeoutMs, { domain: name, source, mac });
-      if (!woken.pending) await pause(Math.min(delay, left), woken, signal);
+      if (!woken.pending) await wakeableSleep(Math.min(delay, left), woken, signal);
       // after an event the address may follow soon (an agent that just connected): the backoff starts over
       delay = woken.pending ? intervalMs : Math.min(delay * 2, maxDelay);
     }

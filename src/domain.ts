@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import type { NativeDomain } from './native.js';
 import type { Core } from './core.js';
 import { type MigrateOptions, type MigrationTarget, migrator } from './migrate-types.js';
-import { abortError, sleep } from './util/abort.js';
+import { sleep, wakeableSleep } from './util/abort.js';
 import { domainWaiters } from './domain-events.js';
 import { C, domainStates, runningReasons, shutoffReasons, pausedReasons } from './generated/libvirt-tables.js';
 import { VirtkitError, invalid, isVirtError } from './errors.js';
@@ -228,20 +228,7 @@ export class Domain {
           await sleep(Math.min(intervalMs, Math.max(1, left)), signal);
           continue;
         }
-        await new Promise<void>((resolve, reject) => {
-          const settle = (e?: Error) => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            woken.wake = undefined;
-            if (e) reject(e);
-            else resolve();
-          };
-          const onAbort = () => settle(abortError(signal!));
-          const timer = setTimeout(() => settle(), left);
-          woken.wake = () => settle();
-          if (signal?.aborted) return onAbort();
-          signal?.addEventListener('abort', onAbort, { once: true });
-        });
+        await wakeableSleep(left, woken, signal);
       }
     } finally {
       off?.();

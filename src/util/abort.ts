@@ -1,4 +1,5 @@
-// Cancellation helpers shared by every module that waits: one ABORTED error, one abortable sleep.
+// Cancellation helpers shared by every module that waits: one ABORTED error, one abortable sleep
+// (and one that an event may also end early).
 import { VirtkitError } from '../errors.js';
 
 /** The error of an operation given up because `signal` fired (its reason as the cause). */
@@ -18,6 +19,27 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(t);
       reject(abortError(signal!));
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Sleeps up to `ms`, ending early when `w.wake()` is called (set for the sleep's duration, an event
+ * handler calls it), rejecting with ABORTED when the signal fires.
+ */
+export function wakeableSleep(ms: number, w: { wake: (() => void) | undefined }, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (e?: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      w.wake = undefined;
+      if (e) reject(e);
+      else resolve();
+    };
+    const onAbort = () => settle(abortError(signal!));
+    const timer = setTimeout(() => settle(), ms);
+    w.wake = () => settle();
+    if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
