@@ -7,6 +7,7 @@ import {
   Connection, type NetworkLifecycleEvent, type NodeDeviceLifecycleEvent, type NodeDeviceUpdateEvent, type PoolLifecycleEvent,
   type PoolRefreshEvent, type SecretLifecycleEvent, type SecretValueChangedEvent, type VirtEvent,
 } from '../../src/index.js';
+import { removeNetworks } from '../helpers/networks.js';
 
 const tag = `vk-evo-${process.pid}`;
 
@@ -36,11 +37,7 @@ describe('network, pool and node device events on test:///default', () => {
     conn = await Connection.open('test:///default');
   });
   afterAll(async () => {
-    for (const n of await conn.networks()) {
-      if (!n.name.startsWith(tag)) continue;
-      if (await n.isActive()) await n.stop().catch(() => undefined);
-      await n.undefine().catch(() => undefined);
-    }
+    await removeNetworks(conn, tag);
     for (const p of await conn.pools()) {
       if (!p.name.startsWith(tag)) continue;
       if (await p.isActive()) await p.stop().catch(() => undefined);

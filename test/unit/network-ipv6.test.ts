@@ -4,6 +4,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Connection, type Network, type NetworkSpec } from '../../src/index.js';
 import { duidLL, macOfDuid } from '../../src/net/duid.js';
+import { removeNetworks } from '../helpers/networks.js';
 
 const tag = `vk-net6-${process.pid}`;
 const dual = (name: string, n: number, v6end = `fd00:${n}::1f`): NetworkSpec => ({
@@ -23,11 +24,7 @@ describe('IPv6 reservations on test:///default', () => {
     conn = await Connection.open('test:///default');
   });
   afterAll(async () => {
-    for (const n of await conn.networks()) {
-      if (!n.name.startsWith(tag)) continue;
-      if (await n.isActive()) await n.stop().catch(() => undefined);
-      await n.undefine().catch(() => undefined);
-    }
+    await removeNetworks(conn, tag);
     await conn.close();
   });
 

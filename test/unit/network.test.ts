@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { inspect } from 'node:util';
 import { Connection, Network, VirtkitError, VirtError, type NetworkSpec } from '../../src/index.js';
+import { removeNetworks } from '../helpers/networks.js';
 
 const tag = `vk-net-${process.pid}`;
 const spec = (name: string, third: number, ranges = [{ start: `10.${third}.0.10`, end: `10.${third}.0.20` }]): NetworkSpec => ({
@@ -16,11 +17,7 @@ describe('Network on test:///default', () => {
     conn = await Connection.open('test:///default');
   });
   afterAll(async () => {
-    for (const n of await conn.networks()) {
-      if (!n.name.startsWith(tag)) continue;
-      if (await n.isActive()) await n.stop().catch(() => undefined);
-      await n.undefine().catch(() => undefined);
-    }
+    await removeNetworks(conn, tag);
     await conn.close();
   });
 
