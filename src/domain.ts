@@ -648,7 +648,10 @@ export class Domain {
    * Migrates the domain to another host; resolves to the Domain there. A virtkit linked clone
    * copies only its overlay, re-pointed at the template's replica on the target (see src/migrate.ts):
    * running, through QEMU's NBD mirror; shut off, streamed as a file (src/migrate-offline.ts).
-   * @throws VirtkitError `NOT_FOUND` / `TEMPLATE_NOT_READY` when the clone's template has no ready replica on the target.
+   * A clone's DHCP reservations are made again (same MAC, address and host name) in the target's
+   * network of the same name, and released on the source once its definition is gone.
+   * @throws VirtkitError `NOT_FOUND` / `TEMPLATE_NOT_READY` when the clone's template has no ready replica on the target;
+   *   `NOT_FOUND` (no network of that name there), `ADDRESS_IN_USE`, `ALREADY_EXISTS` for a reservation the target cannot take (nothing moved).
    */
   async migrate(target: MigrationTarget, opts?: MigrateOptions): Promise<Domain> {
     const run = migrator();

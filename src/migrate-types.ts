@@ -19,7 +19,7 @@ export interface MigrateOptions {
   live?: boolean;
   /** Define the domain on the target (VIR_MIGRATE_PERSIST_DEST). Default true. */
   persistent?: boolean;
-  /** Remove the definition (and, for a linked clone, the overlay) on the source once migrated. Default false. */
+  /** Remove the definition (and, for a linked clone, the overlay and DHCP reservations) on the source once migrated. Default false. */
   undefineSource?: boolean;
   /** Bandwidth cap, MiB/s. */
   bandwidthMiBs?: number;

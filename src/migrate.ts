@@ -2,8 +2,9 @@
 // clone's overlay is copied (VIR_MIGRATE_NON_SHARED_INC): the template must already be on the
 // target as a ready replica (same UUID), the overlay is pre-created there backed by the replica's
 // disk, and the destination XML points the disks at it. A shut-off clone migrates offline (the
-// definition only), so its overlay file is streamed there first (migrate-offline.ts). Anything
-// else: plain libvirt migration.
+// definition only), so its overlay file is streamed there first (migrate-offline.ts). A clone's
+// DHCP reservations are made on the target's network of the same name (migrate-reservations.ts).
+// Anything else: plain libvirt migration.
 import { basename } from 'node:path';
 import type { Connection } from './connection.js';
 import type { Domain } from './domain.js';
@@ -11,7 +12,7 @@ import type { NativeDomain } from './native.js';
 import { Volume, type StoragePool } from './storage.js';
 import type { Core } from './core.js';
 import type { TypedParams } from './generated/libvirt-native.js';
-import { VirtkitError, invalid } from './errors.js';
+import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { argOptBool, argOptFunction, argOptSignal, argOptString, argOptions } from './args.js';
 import { abortError } from './util/abort.js';
 import { DomainXml } from './xml/domain.js';
@@ -21,6 +22,7 @@ import { registerMigrator, type MigrateOptions, type MigrateProgress } from './m
 import { readRecord, writeRecord } from './template/record.js';
 import { resolvePool } from './template/disks.js';
 import { copyOverlay } from './migrate-offline.js';
+import { checkReservations, releaseOnSource, reserveOnTarget } from './migrate-reservations.js';
 
 const M = virDomainMigrateFlags;
 const JOB_STATS_COMPLETED = virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED;
@@ -28,6 +30,8 @@ const POLL_MS = 250;
 
 interface Made {
   volumes: Volume[];
+  /** Removals of what was made on the target besides volumes (DHCP host entries). */
+  undo: (() => Promise<void>)[];
 }
 
 export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connection, opts: MigrateOptions = {}): Promise<Domain> {
@@ -60,10 +64,12 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
   if (opts.bandwidthMiBs) params.bandwidth = opts.bandwidthMiBs;
 
   const rec = await readRecord(dom);
-  const made: Made = { volumes: [] };
+  const made: Made = { volumes: [], undo: [] };
   let sourceOverlays: string[] = [];
   let newRecord: typeof rec;
   try {
+    // The clone's DHCP reservations go with it: checked on the target before anything moves.
+    const moving = rec?.role === 'clone' ? await checkReservations(core, target.core, rec.reservations) : [];
     if (rec?.role === 'clone' && rec.template) {
       opts.onProgress?.({ step: 'prepare' });
       const plan = await planClone(dom, rec, target, opts, made, active);
@@ -82,6 +88,11 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
     }
     // Aborted while the plan (an offline clone's overlay copy) ran: nothing migrated yet.
     if (signal?.aborted) throw abortError(signal);
+    // Made before the job, so a live guest renewing its lease on the target keeps its address.
+    if (moving.length) {
+      const reservations = await reserveOnTarget(moving, made.undo);
+      if (newRecord) newRecord.reservations = reservations;
+    }
   } catch (e) {
     await undoMade(made);
     throw e;
@@ -139,6 +150,8 @@ export async function migrateDomain(dom: Domain, n: NativeDomain, target: Connec
   if ((last.diskProcessed ?? 0) < diskSeen) last.diskProcessed = diskSeen;
   last = { ...last, step: 'done', elapsedMs: last.elapsedMs ?? Date.now() - t0 };
 
+  // The source's reservations go once its definition does (undefineSource, or a transient source).
+  if (rec?.reservations?.length && !(await sourceDefined(dom).catch(() => true))) await releaseOnSource(core, rec.reservations).catch(() => undefined);
   if (newRecord) {
     await writeRecord(moved, newRecord);
     if (opts.undefineSource) {
@@ -169,7 +182,20 @@ function statsOf(p: TypedParams, step: MigrateProgress['step']): MigrateProgress
 }
 
 async function undoMade(made: Made): Promise<void> {
+  for (const u of made.undo.reverse()) await u().catch(() => undefined);
   for (const v of made.volumes.reverse()) await v.delete().catch(() => undefined);
+}
+
+/** Whether the source host still has the domain's definition after the migration. */
+async function sourceDefined(dom: Domain): Promise<boolean> {
+  const core = dom.core;
+  try {
+    await core.call(() => core.native.domainLookupByUUIDString(dom.uuid));
+    return true;
+  } catch (e) {
+    if (isVirtError(e, 'VIR_ERR_NO_DOMAIN')) return false;
+    throw e;
+  }
 }
 
 interface ClonePlan {

@@ -1,17 +1,23 @@
 // dom.migrate(target, { live: false }) of a shut-off linked clone between two private daemons
 // (each its own host_uuid, test/helpers/private-daemon.ts): the overlay streams to the target,
 // re-pointed at the replica's disk, the clone is defined there with its record, and with
-// undefineSource the source domain and overlay go. A failure after the copy leaves nothing on the
-// target. No VM boots.
+// undefineSource the source domain and overlay go. The clone's DHCP reservations (IPv4 and IPv6)
+// go with it to the network of the same name there: a target without that network, or with the
+// address another MAC's, is refused before anything moves; a failure after the copy leaves no
+// volume and no reservation of ours there; once moved, the source's reservations are released.
+// Each daemon loads the network driver in its own network namespace. No VM boots.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { Connection, StoragePool, Template, removeClone, type Domain, type MigrateProgress } from '../../src/index.js';
+import { Connection, StoragePool, Template, removeClone, type Domain, type MigrateProgress, type NetworkSpec, type TemplateRecord } from '../../src/index.js';
 import { DomainXml } from '../../src/xml/domain.js';
 import { VIRTKIT_NS, parseTemplateMetadata } from '../../src/xml/metadata.js';
 import { run } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
+import { removeNetworks } from '../helpers/networks.js';
+import { readRecord } from '../../src/template/record.js';
 
 const MiB = 2 ** 20;
+const OTHER_MAC = '52:54:00:7e:00:99';
 
 describe('Domain.migrate of a shut-off linked clone (offline, two private daemons)', () => {
   const tag = `vkmoff${process.pid}`;
@@ -24,19 +30,36 @@ describe('Domain.migrate of a shut-off linked clone (offline, two private daemon
   let pool2: StoragePool;
   let tpl: Template;
   let clone: Domain;
+  let rec0: TemplateRecord;
+  const NET = `${tag}-net`;
+  // The same network on both hosts (each in its own namespace, so one bridge name fits both).
+  const netSpec: NetworkSpec = {
+    name: NET, mode: 'isolated', bridge: 'vkmoff0',
+    ipv4: { address: '192.168.236.1', prefix: 24, dhcp: { ranges: [{ start: '192.168.236.10', end: '192.168.236.20' }] } },
+    ipv6: { address: 'fd00:236::1', prefix: 64, dhcp: { ranges: [{ start: 'fd00:236::10', end: 'fd00:236::1f' }] } },
+  };
+  const defineNet = async (c: Connection) => {
+    const n = await c.defineNetwork(netSpec);
+    await n.start();
+    return n;
+  };
+  const hostsOn = async (c: Connection) => (await (await c.network(NET)).reservations()).map((r) => ({ family: r.family, mac: r.mac, ip: r.ip, hostname: r.hostname }));
 
   beforeAll(async () => {
     rmSync(base, { recursive: true, force: true });
     for (const d of dirs) mkdirSync(d, { recursive: true });
-    for (const n of [1, 2]) daemons.push(await startPrivateDaemon({ tag: `migoff${n}` }));
+    for (const n of [1, 2]) daemons.push(await startPrivateDaemon({ tag: `migoff${n}`, drivers: ['qemu', 'storage', 'network'] }));
     c1 = await Connection.open(daemons[0]!.uri);
     c2 = await Connection.open(daemons[1]!.uri);
     pool1 = await c1.createDirPool(`${tag}-p1`, dirs[0]!, { autostart: false });
     pool2 = await c2.createDirPool(`${tag}-p2`, dirs[1]!, { autostart: false });
     run('qemu-img', ['create', '-q', '-f', 'qcow2', `${dirs[2]}/img.qcow2`, String(64 * MiB)]);
     run('qemu-io', ['-f', 'qcow2', '-c', `write -P 0x11 0 ${4 * MiB}`, `${dirs[2]}/img.qcow2`]);
-    tpl = await Template.import(c1, { name: `${tag}-tpl`, pool: pool1, image: `${dirs[2]}/img.qcow2`, seal: false, domain: { memoryMiB: 64, vcpus: 1, type: 'qemu', interfaces: [] } });
-    clone = await tpl.deploy({ name: `${tag}-c1`, pool: pool1 });
+    await defineNet(c1);
+    await defineNet(c2);
+    tpl = await Template.import(c1, { name: `${tag}-tpl`, pool: pool1, image: `${dirs[2]}/img.qcow2`, seal: false, domain: { memoryMiB: 64, vcpus: 1, type: 'qemu', interfaces: [{ network: NET }] } });
+    clone = await tpl.deploy({ name: `${tag}-c1`, pool: pool1, network: { name: NET, ip6: 'auto' } });
+    rec0 = (await readRecord(clone))!;
   }, 300_000);
 
   afterAll(async () => {
@@ -52,6 +75,7 @@ describe('Domain.migrate of a shut-off linked clone (offline, two private daemon
       await p.stop().catch(() => undefined);
       await p.undefine().catch(() => undefined);
     }
+    for (const c of [c1, c2]) if (c) await removeNetworks(c, tag).catch(() => undefined);
     await c2?.close();
     await c1?.close();
     for (const d of daemons) await d.stop();
@@ -62,10 +86,40 @@ describe('Domain.migrate of a shut-off linked clone (offline, two private daemon
     await expect(clone.migrate(c2, { live: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await c2.findDomain(clone.uuid)).toBeUndefined();
     expect(await pool2.volumes()).toHaveLength(0);
+    expect(await hostsOn(c2)).toEqual([]);
+  });
+
+  it('refuses before anything moves while the target lacks the network, or has the address for another MAC', async () => {
+    // deploy reserved both families for the clone's MAC, named after the clone
+    const mac = rec0.reservations![0]!.mac;
+    expect(rec0.reservations).toEqual([
+      { network: NET, mac, ip: '192.168.236.10', family: 'ipv4', prefix: 24 },
+      { network: NET, mac, ip: 'fd00:236::10', family: 'ipv6', prefix: 64 },
+    ]);
+    expect(await hostsOn(c1)).toEqual([
+      { family: 'ipv4', mac, ip: '192.168.236.10', hostname: clone.name },
+      { family: 'ipv6', mac, ip: 'fd00:236::10', hostname: clone.name },
+    ]);
+    await tpl.replicate(c2, { pool: pool2 });
+    const before = (await pool2.volumes()).map((v) => v.name).sort();
+    const n2 = await c2.network(NET);
+    await n2.stop();
+    await n2.undefine();
+    const seen: MigrateProgress[] = [];
+    await expect(clone.migrate(c2, { live: false, onProgress: (p) => seen.push(p) })).rejects.toMatchObject({ code: 'NOT_FOUND', details: { network: NET, mac } });
+    const n2b = await defineNet(c2);
+    await n2b.reserve({ mac: OTHER_MAC, ip: 'fd00:236::10' });
+    await expect(clone.migrate(c2, { live: false, onProgress: (p) => seen.push(p) })).rejects.toMatchObject({ code: 'ADDRESS_IN_USE', details: { network: NET, mac, ip: 'fd00:236::10' } });
+    expect(seen).toEqual([]); // not even the overlay copy started
+    expect((await pool2.volumes()).map((v) => v.name).sort()).toEqual(before);
+    expect(await c2.findDomain(clone.uuid)).toBeUndefined();
+    expect(await hostsOn(c2)).toEqual([{ family: 'ipv6', mac: OTHER_MAC, ip: 'fd00:236::10', hostname: undefined }]);
+    await n2b.release(OTHER_MAC);
+    expect((await readRecord(clone))?.reservations).toEqual(rec0.reservations);
+    expect(await hostsOn(c1)).toHaveLength(2);
   });
 
   it('a failure after the copy (a domain of that name on the target) leaves nothing of ours there', async () => {
-    await tpl.replicate(c2, { pool: pool2 });
     const before = (await pool2.volumes()).map((v) => v.name).sort();
     // Someone else's domain with the clone's name (another UUID): libvirt refuses the definition.
     const squatter = await c2.defineDomain(`<domain type='qemu'><name>${clone.name}</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
@@ -75,6 +129,7 @@ describe('Domain.migrate of a shut-off linked clone (offline, two private daemon
       expect(seen.some((p) => p.step === 'copy')).toBe(true); // it failed after streaming the overlay
       expect((await pool2.volumes()).map((v) => v.name).sort()).toEqual(before);
       expect(await c2.findDomain(clone.uuid)).toBeUndefined();
+      expect(await hostsOn(c2)).toEqual([]); // the reservations made before the job are released
       expect((await c2.domain(clone.name)).uuid).toBe(squatter.uuid); // theirs stays
       expect(await c1.findDomain(clone.uuid)).toBeDefined();
     } finally {
@@ -118,6 +173,16 @@ describe('Domain.migrate of a shut-off linked clone (offline, two private daemon
     expect(rec).toMatchObject({ role: 'clone', template: { uuid: tpl.uuid }, disks: [{ target: 'vda', path: d.path }] });
     expect(await c1.findDomain(clone.uuid)).toBeUndefined();
     expect(existsSync(srcOverlay)).toBe(false);
+    // Its reservations: the same MAC, addresses and host name on host 2's network, noted in the
+    // record there; released on host 1 with the source definition.
+    const mac = rec0.reservations![0]!.mac;
+    expect(rec?.reservations).toEqual(rec0.reservations);
+    expect(await hostsOn(c2)).toEqual([
+      { family: 'ipv4', mac, ip: '192.168.236.10', hostname: clone.name },
+      { family: 'ipv6', mac, ip: 'fd00:236::10', hostname: clone.name },
+    ]);
+    expect(await hostsOn(c1)).toEqual([]);
+    expect((await moved.addresses({ source: 'reservation' })).map((a) => a.ip)).toEqual(['192.168.236.10', 'fd00:236::10']);
     const copied = seen.filter((p) => p.step === 'copy');
     expect(copied.length).toBeGreaterThan(0);
     expect(copied.at(-1)!.diskProcessed).toBeGreaterThanOrEqual(4 * MiB);

@@ -1,4 +1,5 @@
 // virtkit deploy: linked or full clones from a ready template, each with its own identity.
+import { isIP } from 'node:net';
 import { Template, isHostname, type DeployOptions, type Identity } from '../../index.js';
 import { flag, list, positionals, positiveInt, str } from '../args.js';
 import type { Command } from '../context.js';
@@ -24,6 +25,9 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
   --network NET             put the first NIC on libvirt network NET and reserve an address
                             for the clone's MAC there (shown in the IP column)
   --ip IP                   the address to reserve (one clone only; default: the lowest free)
+  --ip6 auto|none|IP6       also reserve an IPv6 address in NET's IPv6 DHCP range, named by
+                            the MAC's DUID-LL (shown in the IP6 column): 'auto' the lowest
+                            free, or that address (one clone only); default none
   --hostname H              hostname (default: the clone's name; with --count, H-1..H-N)
   --ssh-key USER:KEYFILE    authorize the keys in KEYFILE for USER (repeatable)
   --ssh-key-file KEYFILE    same as --ssh-key root:KEYFILE
@@ -38,6 +42,7 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
     pool: { type: 'string' },
     network: { type: 'string' },
     ip: { type: 'string' },
+    ip6: { type: 'string' },
     hostname: { type: 'string' },
     'ssh-key': { type: 'string', multiple: true },
     'ssh-key-file': { type: 'string', multiple: true },
@@ -60,6 +65,11 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
     const ip = str(v, 'ip');
     if (ip !== undefined && network === undefined) throw new UsageError('--ip needs --network', this.name);
     if (ip !== undefined && count !== undefined) throw new UsageError('--ip takes one clone, not --count', this.name);
+    const ip6 = str(v, 'ip6');
+    if (ip6 !== undefined && ip6 !== 'auto' && ip6 !== 'none' && isIP(ip6) !== 6) throw new UsageError(`--ip6 takes auto, none or an IPv6 address, got '${ip6}'`, this.name);
+    if (ip6 !== undefined && network === undefined) throw new UsageError('--ip6 needs --network', this.name);
+    if (ip6 !== undefined && ip6 !== 'auto' && ip6 !== 'none' && count !== undefined) throw new UsageError('--ip6 with an address takes one clone, not --count', this.name);
+    const withIp6 = ip6 !== undefined && ip6 !== 'none';
 
     const names = count === undefined ? [name!] : Array.from({ length: count }, (_, i) => `${name}-${i + 1}`);
     const specs: DeployOptions[] = names.map((n, i) => {
@@ -72,7 +82,7 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
       return {
         name: n, mode: flag(v, 'full') ? 'full' : 'linked', identity,
         ...(pool !== undefined ? { pool } : {}),
-        ...(network !== undefined ? { network: { name: network, ...(ip !== undefined ? { ip } : {}) } } : {}),
+        ...(network !== undefined ? { network: { name: network, ...(ip !== undefined ? { ip } : {}), ...(ip6 !== undefined ? { ip6 } : {}) } } : {}),
         ...(flag(v, 'offline') ? { personalize: 'offline' as const } : {}),
         ...(flag(v, 'start') ? { start: true } : {}),
       };
@@ -100,13 +110,15 @@ the clone's disk now. All or nothing: on failure every clone this call made is r
       ...c, mode, hostname: specs[i]!.identity?.hostname ?? null,
       ...(network !== undefined ? { addresses: reserved[i]!.map((a) => ({ network: a.network, mac: a.mac, ip: a.ip })) } : {}),
     }));
-    const ipOf = (i: number) => reserved[i]![0]?.ip ?? '-';
+    const ipOf = (i: number, family: 'ipv4' | 'ipv6' = 'ipv4') => reserved[i]!.find((a) => a.family === family)?.ip ?? '-';
     ctx.out.result(out, () =>
       [
         `Deployed ${out.length} ${mode} clone${out.length === 1 ? '' : 's'} of '${tpl.name}':`,
         network === undefined
           ? table(['NAME', 'STATE', 'HOSTNAME', 'UUID'], out.map((c) => [c.name, c.state, c.hostname ?? '-', c.uuid]))
-          : table(['NAME', 'STATE', 'HOSTNAME', 'IP', 'UUID'], out.map((c, i) => [c.name, c.state, c.hostname ?? '-', ipOf(i), c.uuid])),
+          : withIp6
+            ? table(['NAME', 'STATE', 'HOSTNAME', 'IP', 'IP6', 'UUID'], out.map((c, i) => [c.name, c.state, c.hostname ?? '-', ipOf(i), ipOf(i, 'ipv6'), c.uuid]))
+            : table(['NAME', 'STATE', 'HOSTNAME', 'IP', 'UUID'], out.map((c, i) => [c.name, c.state, c.hostname ?? '-', ipOf(i), c.uuid])),
       ].join('\n'),
     );
   },
