@@ -230,8 +230,19 @@ export class DomainCache {
   }
 }
 
+// The caller's stack, formatted only when read: most errors of a lookup (NO_DOMAIN, NO_STORAGE_VOL
+// from findDomain/findVolume) are caught and dropped, and formatting a stack (with source maps,
+// under tsx or --enable-source-maps) costs more than the call.
 function withStack(err: Error, site: { stack?: string }): Error {
-  if (site.stack) err.stack = `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
+  let stack: string | undefined;
+  Object.defineProperty(err, 'stack', {
+    configurable: true,
+    enumerable: false,
+    get: () => (stack ??= site.stack ? `${err.name}: ${err.message}\n${site.stack.split('\n').slice(1).join('\n')}` : `${err.name}: ${err.message}`),
+    set: (v: string) => {
+      stack = v;
+    },
+  });
   return err;
 }
 

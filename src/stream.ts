@@ -12,8 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import type { NativeStorageVol, NativeVolStream } from './native.js';
 import { native } from './native.js';
 import type { Core } from './core.js';
-import { abortError } from './util/abort.js';
-import { VirtkitError, invalid } from './errors.js';
+import { abortError, sleep } from './util/abort.js';
+import { VirtkitError, invalid, isVirtError } from './errors.js';
 import { SAFE_UINT, argOptBool, argOptFunction, argOptInt, argOptSignal, argOptions, argString } from './args.js';
 
 /** Progress of {@link Volume.upload} / {@link Volume.download}. */
@@ -141,7 +141,7 @@ async function withStream<T>(
   if (o.signal?.aborted) throw abortError(o.signal);
   const vs = new (native().VolStream)();
   const flags = o.sparse ? (upload ? UPLOAD_SPARSE : DOWNLOAD_SPARSE) : 0;
-  await core.call(() => (upload ? vol.upload(vs, o.offset, o.length, flags) : vol.download(vs, o.offset, o.length, flags)));
+  await openStream(core, () => (upload ? vol.upload(vs, o.offset, o.length, flags) : vol.download(vs, o.offset, o.length, flags)), o.signal);
   let aborted = false;
   const onAbort = () => {
     aborted = true;
@@ -157,6 +157,23 @@ async function withStream<T>(
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     delete vs._onprogress;
+  }
+}
+
+/**
+ * libvirt marks a volume in use while it sets a transfer up (storageVolUpload/Download), and
+ * refuses a second one opened in that instant ("volume '...' is still in use"): transfers of
+ * ranges of one volume side by side retry the open for a short while.
+ */
+async function openStream(core: Core, open: () => Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  for (let delay = 2, waited = 0; ; waited += delay, delay = Math.min(delay * 2, 100)) {
+    try {
+      await core.call(open);
+      return;
+    } catch (e) {
+      if (!isVirtError(e, 'VIR_ERR_OPERATION_INVALID') || !/still in use/.test((e as Error).message) || waited > 5_000) throw e;
+      await sleep(delay, signal);
+    }
   }
 }
 

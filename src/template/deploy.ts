@@ -9,7 +9,6 @@ import { abortError } from '../util/abort.js';
 import { checkName } from '../validate.js';
 import { cloneDomain } from '../xml/clone.js';
 import { PoolXml } from '../xml/pool.js';
-import { VolumeXml } from '../xml/volume.js';
 import { checkIdentity } from '../xml/identity.js';
 import { randomUUID } from 'node:crypto';
 import { CloneSeed, deleteSeedVolume, planSeed, seedVolumeName } from './deploy-seed.js';
@@ -34,10 +33,10 @@ export interface TemplateView {
   xml: string;
 }
 
-async function defaultPool(conn: Connection, tpl: TemplateView): Promise<StoragePool> {
-  const first = tpl.record.disks?.[0];
-  if (!first) throw new VirtkitError('INVALID_ARGUMENT', `template '${tpl.domain.name}' has no disks`);
-  return (await conn.volumeByPath(first.path)).pool();
+async function defaultPool(conn: Connection, tpl: TemplateView, first?: Promise<Volume>): Promise<StoragePool> {
+  const disk = tpl.record.disks?.[0];
+  if (!disk) throw new VirtkitError('INVALID_ARGUMENT', `template '${tpl.domain.name}' has no disks`);
+  return (await (first ?? conn.volumeByPath(disk.path))).pool();
 }
 
 /** Deploys one clone; see Template.deploy. */
@@ -65,14 +64,16 @@ interface Place {
 
 async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool']): Promise<Place> {
   // The pool and the template's volumes are looked up side by side (independent round trips).
+  const vols = (tpl.record.disks ?? []).map((d) => conn.volumeByPath(d.path));
+  // Capacity from virStorageVolGetInfo: the same figure as the XML's, without parsing it.
   const disksP = Promise.all(
-    (tpl.record.disks ?? []).map(async (d) => {
-      const tplVol = await conn.volumeByPath(d.path);
-      return { target: d.target, tplVol, capacity: new VolumeXml(await tplVol.xml()).capacity };
+    (tpl.record.disks ?? []).map(async (d, i) => {
+      const tplVol = await vols[i]!;
+      return { target: d.target, tplVol, capacity: (await tplVol.info()).capacity };
     }),
   );
   disksP.catch(() => undefined); // awaited below; a pool failure must not leave it unhandled
-  const pool = poolOpt !== undefined ? await resolvePool(conn, poolOpt, 'deploy') : await defaultPool(conn, tpl);
+  const pool = poolOpt !== undefined ? await resolvePool(conn, poolOpt, 'deploy') : await defaultPool(conn, tpl, vols[0]);
   const poolXml = new PoolXml(await pool.xml());
   const poolDir = poolXml.targetPath;
   const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');

@@ -193,8 +193,11 @@ export class Template {
   }
 
   async #view() {
+    // Independent round trips, side by side (the record first for its error).
+    const xml = this.#dom.xml({ inactive: true, secure: true });
+    xml.catch(() => undefined);
     await this.refresh();
-    return { domain: this.#dom, record: this.#rec, xml: await this.#dom.xml({ inactive: true, secure: true }) };
+    return { domain: this.#dom, record: this.#rec, xml: await xml };
   }
 
   /**

@@ -36,12 +36,33 @@ function memoize(orig: Combinator): Combinator {
   };
 }
 
+// Every element and attribute name is tested against these full-Unicode patterns two or three
+// times (sax and createElementNS), a third of a parse. A name of ASCII name characters is tested
+// by an ASCII pattern first: what it accepts the full pattern accepts too (the same productions,
+// restricted to ASCII), and anything else still goes to the full pattern, so results are unchanged.
+const NC = '[A-Z_a-z][-.0-9A-Z_a-z]*';
+const ASCII_NAMES: Record<string, RegExp> = {
+  Name_exact: /^[:A-Z_a-z][-.0-9:A-Z_a-z]*$/,
+  NCName_exact: new RegExp(`^${NC}$`),
+  QName_exact: new RegExp(`^${NC}(?::${NC})?$`),
+};
+
+function asciiFirst(g: Record<string, unknown>): void {
+  for (const [name, ascii] of Object.entries(ASCII_NAMES)) {
+    const full = g[name];
+    if (!(full instanceof RegExp) || full.global || full.sticky) continue;
+    const test = full.test.bind(full);
+    Object.defineProperty(full, 'test', { value: (s: string) => ascii.test(s) || test(s), configurable: true, writable: true });
+  }
+}
+
 try {
   const g = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as Grammar;
   if (!g.__virtkitMemo && typeof g.reg === 'function' && typeof g.regg === 'function') {
     const reg = memoize(g.reg);
     g.reg = reg;
     g.regg = memoize(g.regg);
+    asciiFirst(g as unknown as Record<string, unknown>);
     g.__virtkitMemo = true;
   }
 } catch {
