@@ -74,13 +74,26 @@ async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOpt
   );
   disksP.catch(() => undefined); // awaited below; a pool failure must not leave it unhandled
   const pool = poolOpt !== undefined ? await resolvePool(conn, poolOpt, 'deploy') : await defaultPool(conn, tpl, vols[0]);
-  const poolXml = new PoolXml(await pool.xml());
+  const poolXml = poolFacts(await pool.xml());
   const poolDir = poolXml.targetPath;
   const fileBased = ['dir', 'fs', 'netfs'].includes(poolXml.type ?? '');
   const predictable = poolDir !== undefined && fileBased;
   // A pool directory this process shares with the daemon: overlays are written here.
   const local = predictable && process.env.VIRTKIT_NO_LOCAL_OVERLAYS !== '1' && (await sharedPoolDir(conn, pool)) === poolDir;
   return { pool, poolDir, fileBased, predictable, local, disks: await disksP };
+}
+
+// What deploy needs of a pool's XML, parsed once per text (every deploy into a pool asks the same).
+const poolFactsByXml = new Map<string, { targetPath: string | undefined; type: string | undefined }>();
+function poolFacts(xml: string): { targetPath: string | undefined; type: string | undefined } {
+  let f = poolFactsByXml.get(xml);
+  if (!f) {
+    const x = new PoolXml(xml);
+    f = { targetPath: x.targetPath, type: x.type };
+    if (poolFactsByXml.size >= 32) poolFactsByXml.delete(poolFactsByXml.keys().next().value!);
+    poolFactsByXml.set(xml, f);
+  }
+  return f;
 }
 
 function placeFor(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool'], shared?: Shared): Promise<Place> {

@@ -8,7 +8,21 @@ export type { TemplateRecord };
 /** The record on `dom`, or undefined for a domain virtkit did not make. */
 export async function readRecord(dom: Domain): Promise<TemplateRecord | undefined> {
   const md = await dom.metadata(VIRTKIT_NS);
-  return md ? parseTemplateMetadata(md) : undefined;
+  return md ? parsed(md) : undefined;
+}
+
+// Every deploy reads its template's record, the same text each time: parsed once, handed out as
+// a copy (callers change what they get).
+const records = new Map<string, TemplateRecord | undefined>();
+function parsed(md: string): TemplateRecord | undefined {
+  let rec: TemplateRecord | undefined;
+  if (records.has(md)) rec = records.get(md);
+  else {
+    rec = parseTemplateMetadata(md);
+    if (records.size >= 64) records.delete(records.keys().next().value!);
+    records.set(md, rec);
+  }
+  return rec && structuredClone(rec);
 }
 
 export async function writeRecord(dom: Domain, rec: TemplateRecord): Promise<void> {
