@@ -75,8 +75,10 @@ interface Checked {
   sha256: boolean;
 }
 
-function checkOptions(opts: TransferOptions | undefined): Checked {
+/** `fromFile`: an upload from a file path, the one transfer `sourceOffset` applies to. */
+function checkOptions(opts: TransferOptions | undefined, fromFile: boolean): Checked {
   const o = argOptions('opts', opts);
+  if (!fromFile && o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
   return {
     sparse: argOptBool('opts.sparse', o.sparse) ?? false,
     offset: argOptInt('opts.offset', o.offset, SAFE_UINT) ?? 0,
@@ -189,7 +191,7 @@ export async function uploadVolume(core: Core, vol: NativeStorageVol, source: st
   if (typeof source !== 'string' && !isReadable(source))
     throw invalid('source must be a file path or a Readable', { argument: 'source' });
   if (typeof source === 'string') argString('source', source, { nonEmpty: true });
-  const o = checkOptions(opts);
+  const o = checkOptions(opts, typeof source === 'string');
   core.assertOpen();
   if (o.signal?.aborted) throw abortError(o.signal);
   if (typeof source === 'string') {
@@ -213,7 +215,6 @@ export async function uploadVolume(core: Core, vol: NativeStorageVol, source: st
     progress.report(r.bytes, r.position, true);
     return result(r.bytes, r.position, r.sha256);
   }
-  if (o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
   const progress = new Progress(o.onProgress, o.length || undefined);
   return withStream(core, vol, true, o, async (vs, aborted) => {
     const hash = o.sha256 ? createHash('sha256') : undefined;
@@ -312,8 +313,7 @@ export async function uploadVolume(core: Core, vol: NativeStorageVol, source: st
 export async function downloadVolume(core: Core, vol: NativeStorageVol, dest: string | Writable, opts?: TransferOptions): Promise<TransferResult> {
   if (typeof dest !== 'string' && !isWritable(dest)) throw invalid('dest must be a file path or a Writable', { argument: 'dest' });
   if (typeof dest === 'string') argString('dest', dest, { nonEmpty: true });
-  const o = checkOptions(opts);
-  if (o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
+  const o = checkOptions(opts, false);
   core.assertOpen();
   if (o.signal?.aborted) throw abortError(o.signal);
   const progress = new Progress(o.onProgress, o.length || undefined);
