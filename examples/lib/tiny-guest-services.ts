@@ -48,7 +48,8 @@ echo "${SERVICES_UP_TAG} nic=$nic" > /dev/ttyS0
 while :; do sleep 3600; done
 `;
 
-const UDHCPC_SCRIPT = `#!/bin/sh
+/** busybox udhcpc's script: configures the lease and prints `VK-LEASE <ip>` (also the DHCP variant's). */
+export const UDHCPC_SCRIPT = `#!/bin/sh
 case "$1" in
   deconfig) ip addr flush dev "$interface" ;;
   bound|renew) ip addr add "$ip/$mask" dev "$interface"; echo "VK-LEASE $ip" ;;

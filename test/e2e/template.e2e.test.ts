@@ -7,7 +7,7 @@ import { spawnAsync } from '../helpers/spawn.js';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { Connection, Template, VolumeXml, seal, type Domain, type StoragePool } from '../../src/index.js';
-import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
+import { SYSTEM_URI, ensureDaemon, run, scratchPool, removeTagged } from '../helpers/system.js';
 import { buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 import { DomainXml } from '../../src/xml/domain.js';
 import { sha512Crypt } from '../../src/crypt/index.js';
@@ -41,14 +41,7 @@ describe('templates end to end', () => {
   });
 
   afterAll(async () => {
-    for (const d of await conn.domains()) {
-      if (!d.name.startsWith(tag)) continue;
-      if (await d.isActive()) await d.destroy().catch(() => undefined);
-      await d.undefine().catch(() => undefined);
-    }
-    spawnSync('chmod', ['-R', 'u+w', dir]);
-    await removePool();
-    await conn.close();
+    await removeTagged(conn, tag, dir, removePool);
   });
 
   it('creates and seals a template from a shut-off VM without touching the VM', async () => {

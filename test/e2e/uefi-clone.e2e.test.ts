@@ -5,11 +5,10 @@
 // the store the firmware wrote is the clone's file, the template's and the source's are untouched,
 // and the clone's store goes with the clone. One VM boot.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Connection, Template, removeClone, type StoragePool } from '../../src/index.js';
-import { SYSTEM_URI, ensureDaemon, scratchPool } from '../helpers/system.js';
+import { SYSTEM_URI, ensureDaemon, scratchPool, removeTagged } from '../helpers/system.js';
 import { IDENTITY_TAG, buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 import { DomainXml } from '../../src/xml/domain.js';
 
@@ -87,14 +86,7 @@ describe.skipIf(!existsSync(CODE) || !existsSync(VARS))('UEFI clones (OVMF)', ()
   });
 
   afterAll(async () => {
-    for (const d of await conn.domains()) {
-      if (!d.name.startsWith(tag)) continue;
-      if (await d.isActive()) await d.destroy().catch(() => undefined);
-      await d.undefine().catch(() => undefined);
-    }
-    spawnSync('chmod', ['-R', 'u+w', dir]);
-    await removePool();
-    await conn.close();
+    await removeTagged(conn, tag, dir, removePool);
   });
 
   it('template and clone each get a copy of the VARS; the clone boots on its own, which keeps the source\'s variable', async () => {

@@ -38,3 +38,19 @@ export async function scratchPool(conn: Connection, tag: string): Promise<{ pool
     },
   };
 }
+
+/**
+ * An e2e suite's clean-up: every domain named `${tag}…` stopped and undefined, the scratch pool's
+ * directory made writable again (template disks are read-only) and the pool removed, then the
+ * connection closed.
+ */
+export async function removeTagged(conn: Connection, tag: string, dir: string, removePool: () => Promise<void>): Promise<void> {
+  for (const d of await conn.domains()) {
+    if (!d.name.startsWith(tag)) continue;
+    if (await d.isActive()) await d.destroy().catch(() => undefined);
+    await d.undefine().catch(() => undefined);
+  }
+  execFileSync('chmod', ['-R', 'u+w', dir]);
+  await removePool();
+  await conn.close();
+}
