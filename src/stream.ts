@@ -165,7 +165,9 @@ async function withStream<T>(
 /**
  * libvirt marks a volume in use while it sets a transfer up (storageVolUpload/Download), and
  * refuses a second one opened in that instant ("volume '...' is still in use"): transfers of
- * ranges of one volume side by side retry the open for a short while.
+ * ranges of one volume side by side retry the open for a short while. The message is in the
+ * daemon's locale, so any VIR_ERR_OPERATION_INVALID is retried, for 2 s at most (the window is
+ * as long as one open call); a lasting one (an inactive pool) comes out after that.
  */
 async function openStream(core: Core, open: () => Promise<unknown>, signal?: AbortSignal): Promise<void> {
   for (let delay = 2, waited = 0; ; waited += delay, delay = Math.min(delay * 2, 100)) {
@@ -173,7 +175,7 @@ async function openStream(core: Core, open: () => Promise<unknown>, signal?: Abo
       await core.call(open);
       return;
     } catch (e) {
-      if (!isVirtError(e, 'VIR_ERR_OPERATION_INVALID') || !/still in use/.test((e as Error).message) || waited > 5_000) throw e;
+      if (!isVirtError(e, 'VIR_ERR_OPERATION_INVALID') || waited > 2_000) throw e;
       await sleep(delay, signal);
     }
   }

@@ -147,7 +147,7 @@ export function ownDnsmasqPids(dir: string): number[] {
  * leaves them running when it exits, and one whose guest powered off stays (QEMU runs with -no-shutdown).
  */
 export function ownQemuPids(dir: string): number[] {
-  return pidsByFile(dir, 'qemu', (comm) => comm.startsWith('qemu-system'));
+  return pidsByFile(dir, 'qemu', (comm) => comm.startsWith('qemu-system') || comm === 'qemu-kvm');
 }
 
 /** Live processes named by `<dir>/root/run/<sub>/*.pid` that see that very file at /run/libvirt/<sub>. */

@@ -87,6 +87,8 @@ const ALIGN = 1 << 20;
 // and two ranged uploads of one volume took 0.4-0.7x the time of one stream of the whole file.
 const SEGMENT = 64 << 20;
 const STREAMS = 3;
+// onProgress: at most one copy report per disk this often (ReplicateOptions.onProgress).
+const PROGRESS_MS = 100;
 // A file whose allocation is at least this share of its size is sent as having no holes.
 const DENSE = 0.98;
 
@@ -404,27 +406,37 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
   const len = (i: number) => Math.min(SEGMENT, total - starts[i]!);
   const covered = starts.map(() => 0); // file bytes each segment's stream has passed
   const moved = starts.map(() => 0); // data bytes it sent
+  // Finished: the daemon confirmed the segment's stream (progress reaches its end before that).
+  const finished = starts.map(() => false);
   let verified = 0;
   const checkpoints = new Checkpoints(o.checkpoint, 0);
-  // Where the target holds everything before: the segments sent whole, then the first one under way.
+  // Where the target holds everything before: the segments finished, then the first one under way.
   const contiguous = () => {
     let w = 0;
     for (let i = 0; i < starts.length; i++) {
-      w += covered[i]!;
-      if (covered[i]! < len(i)) break;
+      if (!finished[i]) return w + covered[i]!;
+      w += len(i);
     }
     return w;
   };
-  const report = () => {
+  // After a failure nothing more is reported or checkpointed (a mismatch resets the checkpoint).
+  let stopped = false;
+  let reported = -Infinity;
+  const report = (final = false) => {
+    if (stopped) return;
     const at = contiguous();
-    o.progress?.({ step: 'copy', disk: key, bytes: moved.reduce((x, y) => x + y, 0), position: at, total });
     checkpoints.sent(at);
+    const now = performance.now();
+    if (!final && now - reported < PROGRESS_MS) return; // one report per 100 ms per disk, across streams
+    reported = now;
+    o.progress?.({ step: 'copy', disk: key, bytes: moved.reduce((x, y) => x + y, 0), position: at, total });
   };
   // One failure (or the caller's abort) stops the other streams.
   const inner = new AbortController();
   const onOuter = () => inner.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onOuter, { once: true });
   let failure: { error: unknown } | undefined;
+  let mismatched = false;
   let next = 0;
   // With holes: one upload at a time, in file order (a FIFO lock; read-backs are not held by it).
   let tail: Promise<void> = Promise.resolve();
@@ -448,11 +460,12 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
     });
     covered[i] = length;
     moved[i] = r.bytes;
-    report();
+    finished[i] = true;
+    report(true);
     uploaded?.();
     const got = await digest(dst, inner.signal, { offset: at, length });
     if (got !== r.sha256) {
-      await o.mismatch().catch(() => undefined);
+      mismatched = true;
       throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${at}-${at + length} differ on the target (SHA-256 ${got}, sent ${r.sha256})`, {
         details: { disk: key, offset: at, length, source: r.sha256, target: got },
       });
@@ -469,6 +482,7 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
         await segment(next++, release);
       } catch (error) {
         failure ??= { error: o.signal?.aborted ? abortError(o.signal) : error };
+        stopped = true;
         inner.abort(error);
       } finally {
         release?.();
@@ -477,7 +491,12 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
   };
   try {
     await Promise.all(Array.from({ length: Math.min(STREAMS, starts.length) }, worker));
-    if (failure) throw failure.error;
+    if (failure) {
+      // Every stream has settled and no checkpoint is pending: the reset cannot be overwritten.
+      await checkpoints.settled();
+      if (mismatched) await o.mismatch().catch(() => undefined);
+      throw failure.error;
+    }
     return moved.reduce((x, y) => x + y, 0);
   } finally {
     o.signal?.removeEventListener('abort', onOuter);

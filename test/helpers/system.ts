@@ -50,7 +50,11 @@ export async function removeTagged(conn: Connection, tag: string, dir: string, r
     if (await d.isActive()) await d.destroy().catch(() => undefined);
     await d.undefine().catch(() => undefined);
   }
-  execFileSync('chmod', ['-R', 'u+w', dir]);
+  try {
+    execFileSync('chmod', ['-R', 'u+w', dir]);
+  } catch {
+    // a directory already gone: the pool's removal below still runs
+  }
   await removePool();
   await conn.close();
 }
