@@ -20,6 +20,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnAsync } from './spawn.js';
+import { sleep } from '../../src/util/abort.js';
 import { ownDnsmasqPids, startPrivateDaemon, type PrivateDaemon, type PrivateDaemonOptions } from './private-daemon.js';
 
 export interface NetBedOptions {
@@ -105,31 +107,9 @@ export function netNamespaceOf(pid: number | 'self'): string {
 }
 
 function run(argv: string[], timeoutMs: number, input?: string): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(argv[0]!, argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    if (p.stdin) {
-      p.stdin.on('error', () => undefined); // a child that exits without reading its input
-      p.stdin.end(input);
-    }
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs); // the child we spawned, by its handle
-    p.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    p.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
+  return spawnAsync(argv[0]!, argv.slice(1), { env: { ...process.env, LC_ALL: 'C' }, timeout: timeoutMs, killSignal: 'SIGKILL', input });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 // One TCP connect from inside the namespace: node itself, so no nc/bash dependency.
 const PROBE = `const s=require('net').connect({host:process.argv[1],port:+process.argv[2]});

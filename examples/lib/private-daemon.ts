@@ -20,6 +20,7 @@ import {
   symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../../src/util/abort.js';
 
 export interface PrivateDaemonOptions {
   /** Part of the directory name (letters, digits, '-' and '_'; cut to 24 characters). Default 'd'. */
@@ -239,9 +240,6 @@ function confValue(v: string | number): string {
   return typeof v === 'number' ? String(v) : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function virshVersion(uri: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
