@@ -20,6 +20,7 @@ import { writeQcow2Overlay } from './qcow2-overlay.js';
 import { refreshPool, sharedPoolDir } from './local-pool.js';
 import { unlink } from 'node:fs/promises';
 import { Undo } from './undo.js';
+import { memoByText } from '../util/memo.js';
 import { defineNew, nvramPathOf, nvramVolumeAt, nvramVolumeNameFor, resolvePool, undefineWithNvram, volumeNameFor } from './disks.js';
 import type { DeployManyOptions, DeployOptions } from './types.js';
 import { newPlanContext, planBatch, planNetworks, releaseReservations, reserveAddresses, type NetworkPlan, type NetworkPlanContext } from './deploy-network.js';
@@ -84,17 +85,10 @@ async function findPlace(conn: Connection, tpl: TemplateView, poolOpt: DeployOpt
 }
 
 // What deploy needs of a pool's XML, parsed once per text (every deploy into a pool asks the same).
-const poolFactsByXml = new Map<string, { targetPath: string | undefined; type: string | undefined }>();
-function poolFacts(xml: string): { targetPath: string | undefined; type: string | undefined } {
-  let f = poolFactsByXml.get(xml);
-  if (!f) {
-    const x = new PoolXml(xml);
-    f = { targetPath: x.targetPath, type: x.type };
-    if (poolFactsByXml.size >= 32) poolFactsByXml.delete(poolFactsByXml.keys().next().value!);
-    poolFactsByXml.set(xml, f);
-  }
-  return f;
-}
+const poolFacts = memoByText(32, (xml) => {
+  const x = new PoolXml(xml);
+  return { targetPath: x.targetPath, type: x.type };
+});
 
 function placeFor(conn: Connection, tpl: TemplateView, poolOpt: DeployOptions['pool'], shared?: Shared): Promise<Place> {
   if (!shared?.places) return findPlace(conn, tpl, poolOpt);

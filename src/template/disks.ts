@@ -8,6 +8,7 @@ import { StoragePool, volumesBackedBy, type BackedVolume, type Volume } from '..
 import { checkLookup } from '../validate.js';
 import { VirtkitError, invalid, isVirtError } from '../errors.js';
 import { DomainXml } from '../xml/domain.js';
+import { memoByText } from '../util/memo.js';
 import { removeChildren } from '../xml/doc.js';
 import { ownDisks } from '../xml/clone.js';
 import { dirPoolXml } from '../xml/pool.js';
@@ -102,16 +103,9 @@ export function nvramVolumeNameFor(domain: string): string {
 }
 
 /** The per-domain NVRAM path of a domain definition (`<os><nvram>`), if it names one. */
-export function nvramPathOf(xml: string): string | undefined {
-  // Asked of the same template XML by every deploy: a full parse each time was a third of a
-  // single deploy's JavaScript time.
-  if (nvramPaths.has(xml)) return nvramPaths.get(xml);
-  const p = new DomainXml(xml).os.nvram?.path;
-  if (nvramPaths.size >= 32) nvramPaths.delete(nvramPaths.keys().next().value!);
-  nvramPaths.set(xml, p);
-  return p;
-}
-const nvramPaths = new Map<string, string | undefined>();
+// Asked of the same template XML by every deploy: a full parse each time was a third of a single
+// deploy's JavaScript time.
+export const nvramPathOf: (xml: string) => string | undefined = memoByText(32, (xml) => new DomainXml(xml).os.nvram?.path);
 
 /**
  * The volume holding the UEFI variable store at `path` (through volumeAt), or undefined when the

@@ -1,6 +1,7 @@
 // virtkit's record on a template or clone domain: read and written through libvirt metadata.
 import { hostname } from 'node:os';
 import type { Domain } from '../domain.js';
+import { memoByText } from '../util/memo.js';
 import { VIRTKIT_NS, VIRTKIT_PREFIX, parseTemplateMetadata, templateMetadataXml, type TemplateRecord } from '../xml/metadata.js';
 
 export type { TemplateRecord };
@@ -13,15 +14,9 @@ export async function readRecord(dom: Domain): Promise<TemplateRecord | undefine
 
 // Every deploy reads its template's record, the same text each time: parsed once, handed out as
 // a copy (callers change what they get).
-const records = new Map<string, TemplateRecord | undefined>();
+const parseOnce = memoByText(64, parseTemplateMetadata);
 function parsed(md: string): TemplateRecord | undefined {
-  let rec: TemplateRecord | undefined;
-  if (records.has(md)) rec = records.get(md);
-  else {
-    rec = parseTemplateMetadata(md);
-    if (records.size >= 64) records.delete(records.keys().next().value!);
-    records.set(md, rec);
-  }
+  const rec = parseOnce(md);
   return rec && structuredClone(rec);
 }
 
