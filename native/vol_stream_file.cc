@@ -35,6 +35,10 @@ struct FileCtx {
   std::shared_ptr<Hub> hub;
   uint64_t target = 0;
   EVP_MD_CTX* sha = nullptr;
+  // Download with a segment size: also the SHA-256 of each segment of that many bytes.
+  EVP_MD_CTX* seg = nullptr;
+  unsigned long long segSize = 0, segFill = 0;
+  std::vector<std::string> segs;
   unsigned long long bytes = 0, position = 0;
   unsigned long long limit = 0;  // upload: read at most this many bytes of the file (0: all)
   unsigned long long start = 0;  // upload: where in the file reading starts (a resumed copy)
@@ -53,21 +57,35 @@ struct FileCtx {
     ioWhat = what;
   }
   void Data(const char* d, size_t n) {
-    if (sha) EVP_DigestUpdate(sha, d, n);
+    Hash(d, n);
     bytes += n;
     position += n;
     Report();
   }
   void Hole(long long n) {
-    if (sha)
-      for (long long left = n; left > 0;) {
-        size_t k = left > (long long)kZeroLen ? kZeroLen : (size_t)left;
-        EVP_DigestUpdate(sha, Zeros(), k);
-        left -= k;
-      }
+    Hash(nullptr, (unsigned long long)n);
     position += n;
     Report();
   }
+  // Feeds the digests; d null: n zero bytes (a hole). A segment's digest is taken as it fills.
+  void Hash(const char* d, unsigned long long n) {
+    if (!sha && !seg) return;
+    while (n > 0) {
+      unsigned long long k = n;
+      if (seg && segSize - segFill < k) k = segSize - segFill;
+      if (!d && k > kZeroLen) k = kZeroLen;
+      const char* p = d ? d : Zeros();
+      if (sha) EVP_DigestUpdate(sha, p, (size_t)k);
+      if (seg) {
+        EVP_DigestUpdate(seg, p, (size_t)k);
+        segFill += k;
+        if (segFill == segSize) EndSegment();
+      }
+      if (d) d += k;
+      n -= k;
+    }
+  }
+  void EndSegment();
   void Report() {
     auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::milliseconds(100)) return;
@@ -79,6 +97,22 @@ struct FileCtx {
     hub->Post(m);
   }
 };
+
+std::string Hex(const unsigned char* d, size_t n) {
+  static const char* x = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; i++) { s += x[d[i] >> 4]; s += x[d[i] & 15]; }
+  return s;
+}
+
+void FileCtx::EndSegment() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(seg, out, &len);
+  segs.push_back(Hex(out, len));
+  EVP_DigestInit_ex(seg, EVP_sha256(), nullptr);
+  segFill = 0;
+}
 
 int Source(virStreamPtr, char* data, size_t n, void* opaque) {
   auto* c = static_cast<FileCtx*>(opaque);
@@ -164,22 +198,18 @@ int SinkHole(virStreamPtr, long long length, void* opaque) {
 struct FileResult {
   unsigned long long bytes = 0, position = 0;
   std::string sha256;
+  std::vector<std::string> segments;
+  bool segmented = false;
   int ioErr = 0;
   std::string ioWhat;
   bool cancelled = false;
 };
 
-std::string Hex(const unsigned char* d, size_t n) {
-  static const char* x = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; i++) { s += x[d[i] >> 4]; s += x[d[i] & 15]; }
-  return s;
-}
-
 }  // namespace
 
-// sendFile(path, sparse, sha256[, limit[, start]]) / recvFile(path, sparse, sha256): the whole transfer, then
-// finish; abort on any failure. Resolves { bytes, position, sha256? }; an I/O error on the file
+// sendFile(path, sparse, sha256[, limit[, start]]) / recvFile(path, sparse, sha256[, segment]): the whole
+// transfer, then finish; abort on any failure. Resolves { bytes, position, sha256?, segments? }
+// (segments: recvFile's SHA-256 of each `segment` bytes, the last one shorter); an I/O error on the file
 // rejects with native 'io' (errno, syscall); cancel() rejects with native 'cancelled'.
 static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<StreamState> s,
                                 std::shared_ptr<Hub> hub, uint64_t target, bool upload) {
@@ -188,8 +218,9 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
   bool wantSha = ArgBool(info, 2);
   unsigned long long limit = upload && info.Length() > 3 && !info[3].IsUndefined() ? ArgUint64(info, 3) : 0;
   unsigned long long start = upload && info.Length() > 4 && !info[4].IsUndefined() ? ArgUint64(info, 4) : 0;
+  unsigned long long segment = !upload && info.Length() > 3 && !info[3].IsUndefined() ? ArgUint64(info, 3) : 0;
   return Queue<FileResult>(info.Env(), Self(info),
-      [s, hub, target, path, sparse, wantSha, upload, limit, start](FileResult& r, NativeError& e) {
+      [s, hub, target, path, sparse, wantSha, upload, limit, start, segment](FileResult& r, NativeError& e) {
         std::lock_guard<std::mutex> l(s->mu);
         if (!s->open) { e.Usage("the stream is not open"); return; }
         FileCtx c;
@@ -212,6 +243,14 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
               EVP_MD_CTX_free(c.sha);
               c.sha = nullptr;
             }
+          }
+          if (segment) {
+            c.seg = EVP_MD_CTX_new();
+            if (c.seg && EVP_DigestInit_ex(c.seg, EVP_sha256(), nullptr) != 1) {
+              EVP_MD_CTX_free(c.seg);
+              c.seg = nullptr;
+            }
+            c.segSize = segment;
           }
           int rc;
           if (upload)
@@ -243,6 +282,12 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
           if (EVP_DigestFinal_ex(c.sha, out, &len) == 1) r.sha256 = Hex(out, len);
           EVP_MD_CTX_free(c.sha);
         }
+        if (c.seg) {
+          if (c.segFill) c.EndSegment();
+          EVP_MD_CTX_free(c.seg);
+          r.segments = std::move(c.segs);
+          r.segmented = true;
+        }
         if (c.fd < 0 || c.ioErr) s->Close(true);
         r.bytes = c.bytes;
         r.position = c.position;
@@ -266,6 +311,11 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
         o.Set("bytes", U64(env, r.bytes));
         o.Set("position", U64(env, r.position));
         if (!r.sha256.empty()) o.Set("sha256", r.sha256);
+        if (r.segmented) {
+          Napi::Array a = Napi::Array::New(env, r.segments.size());
+          for (size_t i = 0; i < r.segments.size(); i++) a.Set((uint32_t)i, r.segments[i]);
+          o.Set("segments", a);
+        }
         return o;
       });
 }

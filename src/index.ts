@@ -55,7 +55,7 @@ export {
 export type {
   DomainCreateOptions, DiskSpec, InterfaceSpec, LoaderInfo, NvramInfo, DiskSource, BackingStoreInfo,
   VolumeOptions, BackingFile, CloneOptions, CloneResult, CloneDiskInfo, CloneDiskAction, CloneIdentity,
-  TemplateRecord, TemplateState, CloneReservation,
+  TemplateRecord, DiskRecord, TemplateState, CloneReservation,
 } from './xml/index.js';
 // Guest: a libguestfs session.
 export { Guest, guestfsAvailable, kvmBrokenReason } from './guest/index.js';

@@ -150,7 +150,7 @@ export interface NativeEvent {
 export interface NativeVolStream {
   /** Whole transfer from/to a local file, then finish (abort on failure). Rejects with native 'io' or 'cancelled'. */
   sendFile(path: string, sparse: boolean, sha256: boolean, limit?: number, start?: number): Promise<{ bytes: number; position: number; sha256?: string }>;
-  recvFile(path: string, sparse: boolean, sha256: boolean): Promise<{ bytes: number; position: number; sha256?: string }>;
+  recvFile(path: string, sparse: boolean, sha256: boolean, segment?: number): Promise<{ bytes: number; position: number; sha256?: string; segments?: string[] }>;
   send(data: Buffer): Promise<void>;
   sendHole(length: number): Promise<void>;
   /** Data, a hole's length (stopAtHole only), or null at the end. */

@@ -46,6 +46,12 @@ export interface TransferOptions {
   onProgress?: (p: TransferProgress) => void;
   /** Computes the SHA-256 of the logical content (holes read as zeroes) while streaming. */
   sha256?: boolean;
+  /**
+   * Download into a file path only: also the SHA-256 of each piece of this many bytes of the
+   * content (the last one may be shorter), as `sha256Segments`; e.g. to check a copy made in
+   * ranged pieces piece by piece.
+   */
+  sha256Segment?: number;
 }
 
 /** What a transfer resolves with. */
@@ -56,6 +62,8 @@ export interface TransferResult {
   size: number;
   /** Hex SHA-256 of the logical content, when `sha256: true`. */
   sha256?: string;
+  /** Hex SHA-256 of each `sha256Segment` bytes of the content, in order, when that option is given. */
+  sha256Segments?: string[];
 }
 
 const UPLOAD_SPARSE = 1; // VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
@@ -73,12 +81,16 @@ interface Checked {
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
   sha256: boolean;
+  sha256Segment: number;
 }
 
 /** `fromFile`: an upload from a file path, the one transfer `sourceOffset` applies to. */
-function checkOptions(opts: TransferOptions | undefined, fromFile: boolean): Checked {
+function checkOptions(opts: TransferOptions | undefined, fromFile: boolean, toFile = false): Checked {
   const o = argOptions('opts', opts);
   if (!fromFile && o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
+  const segment = argOptInt('opts.sha256Segment', o.sha256Segment, SAFE_UINT) ?? 0;
+  if (segment && !toFile) throw invalid('opts.sha256Segment applies to a download into a file path only', { argument: 'opts.sha256Segment' });
+  if (o.sha256Segment !== undefined && segment < 1) throw invalid('opts.sha256Segment must be at least 1', { argument: 'opts.sha256Segment' });
   return {
     sparse: argOptBool('opts.sparse', o.sparse) ?? false,
     offset: argOptInt('opts.offset', o.offset, SAFE_UINT) ?? 0,
@@ -87,6 +99,7 @@ function checkOptions(opts: TransferOptions | undefined, fromFile: boolean): Che
     signal: argOptSignal('opts.signal', o.signal),
     onProgress: argOptFunction<(p: TransferProgress) => void>('opts.onProgress', o.onProgress),
     sha256: argOptBool('opts.sha256', o.sha256) ?? false,
+    sha256Segment: segment,
   };
 }
 
@@ -315,7 +328,7 @@ export async function uploadVolume(core: Core, vol: NativeStorageVol, source: st
 export async function downloadVolume(core: Core, vol: NativeStorageVol, dest: string | Writable, opts?: TransferOptions): Promise<TransferResult> {
   if (typeof dest !== 'string' && !isWritable(dest)) throw invalid('dest must be a file path or a Writable', { argument: 'dest' });
   if (typeof dest === 'string') argString('dest', dest, { nonEmpty: true });
-  const o = checkOptions(opts, false);
+  const o = checkOptions(opts, false, typeof dest === 'string');
   core.assertOpen();
   if (o.signal?.aborted) throw abortError(o.signal);
   const progress = new Progress(o.onProgress, o.length || undefined);
@@ -342,12 +355,17 @@ export async function downloadVolume(core: Core, vol: NativeStorageVol, dest: st
     try {
       const r = await withStream(core, vol, false, o, async (vs) => {
         vs._onprogress = progress.guarded(vs);
-        return core.call(() => vs.recvFile(dest, o.sparse, o.sha256), { long: true }).catch((e: unknown) => {
+        return core.call(() => vs.recvFile(dest, o.sparse, o.sha256, o.sha256Segment || undefined), { long: true }).catch((e: unknown) => {
           throw progress.failure ? progress.failure.error : e;
         });
       });
       progress.report(r.bytes, r.position, true);
-      return result(r.bytes, r.position, r.sha256);
+      const out = result(r.bytes, r.position, r.sha256);
+      if (o.sha256Segment) {
+        if (!r.segments) throw new VirtkitError('IO_ERROR', 'the segment digests could not be computed (out of memory?)');
+        out.sha256Segments = r.segments;
+      }
+      return out;
     } catch (e) {
       if (!existed) await unlink(dest).catch(() => undefined);
       throw e;

@@ -6,7 +6,9 @@
 // marked 'creating' with a checkpoint (`replication`: disk and offset known to be on the target),
 // so an interrupted copy resumes where it stopped; it becomes 'ready' only once each disk is
 // verified: read back from the target (by segment or whole) or, with verify: 'sent', the bytes sent
-// hashing as the template's recorded digest.
+// hashing as the template's recorded digests. The template's record keeps, beside each disk's
+// SHA-256, the SHA-256 of each SEGMENT of it (computed in the same pass), so a copy made in
+// segments side by side is checked segment by segment against the record itself.
 import { PassThrough, Transform } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -73,6 +75,7 @@ interface Item {
   name: string;
   format: string;
   sha256?: string;
+  segments?: string[];
 }
 
 // A checkpoint lags the upload by LAG: bytes libvirtd had been sent but not yet written when this
@@ -123,25 +126,31 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
   const progress = opts.onProgress;
 
   // What to move: every template disk, and the UEFI variable store when the template has one.
-  const items: Item[] = (rec.disks ?? []).map((d) => ({ key: d.target, source: d.path, name: baseName(d.path), format: d.format, sha256: d.sha256 }));
+  const items: Item[] = (rec.disks ?? []).map((d) => ({
+    key: d.target, source: d.path, name: baseName(d.path), format: d.format, sha256: d.sha256,
+    segments: d.segments?.size === SEGMENT ? d.segments.sha256 : undefined,
+  }));
   const nvram = nvramPathOf(src.xml);
   if (nvram) items.push({ key: 'nvram', source: nvram, name: baseName(nvram), format: 'raw' });
   if (!items.length) throw invalid(`template '${name}' records no disks`);
 
-  // Source digests, computed once: template disks never change.
+  // Source digests (whole and by segment, in one pass), computed once: template disks never change.
   let recordChanged = false;
   for (const it of items) {
-    if (it.sha256) continue;
+    if (it.sha256 && (it.segments || it.key === 'nvram')) continue;
     const v = await volumeAt(conn, it.source);
     try {
       progress?.({ step: 'hash', disk: it.key });
-      it.sha256 = await digest(v.volume, signal);
+      const r = await v.volume.download('/dev/null', { sparse: true, sha256: true, sha256Segment: SEGMENT, signal });
+      it.sha256 = r.sha256!;
+      it.segments = r.sha256Segments!;
     } finally {
       await v.release();
     }
     const d = rec.disks?.find((x) => x.target === it.key);
     if (d) {
       d.sha256 = it.sha256;
+      d.segments = { size: SEGMENT, sha256: it.segments };
       recordChanged = true;
     }
   }
@@ -203,13 +212,14 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
           signal, progress, mismatch: restart,
           checkpoint: (offset) => writeRecord(dst, (dstRec = { ...dstRec, replication: { disk: it.key, offset } })),
         };
-        if (sentOnly && from === 0) {
+        if (local && from === 0 && it.segments) {
+          // A fresh copy from a file read here, in segments: each checked against the record's
+          // digest of it, read back from the target (while others move) or, 'sent', as sent.
+          copied += await copyVerified(local, dstVol, it.key, hooks, name, it.segments, sentOnly ? 'sent' : 'read-back');
+          verified.add(it.key);
+        } else if (sentOnly && from === 0) {
           // The whole file in one stream, hashed as it is read; the record's digest must match.
           copied += await copySent(srcVol.volume, dstVol, it.key, local, it.sha256!, hooks, name);
-          verified.add(it.key);
-        } else if (local && from === 0) {
-          // A fresh copy from a file read here: each segment verified while the next one moves.
-          copied += await copyVerified(local, dstVol, it.key, hooks, name);
           verified.add(it.key);
         } else copied += await copyItem(srcVol.volume, dstVol, it.key, from, local, hooks);
       } finally {
@@ -385,10 +395,11 @@ async function copyItem(src: Volume, dst: Volume, key: string, resumeAt: number,
 }
 
 /**
- * A fresh copy of a local file, SEGMENT bytes at a time: each segment's upload hashes what it
- * read, then the segment read back from the target (into /dev/null, hashed natively) must match.
- * Equal segments make equal files, so no whole read-back follows. Checkpoints are written as
- * copyItem's, LAG behind the end of what was sent without a gap: a resumed copy is verified whole.
+ * A fresh copy of a local file, SEGMENT bytes at a time, each checked against `want`, the
+ * template's recorded digest of that segment: 'read-back', the segment read back from the target
+ * (into /dev/null, hashed natively) once its upload has finished; 'sent', the bytes its upload read
+ * and sent. Equal segments make equal files, so no whole read-back follows. Checkpoints are written
+ * as copyItem's, LAG behind the end of what was sent without a gap: a resumed copy is verified whole.
  *
  * A file without holes (a qcow2 grows by appending) moves STREAMS segments side by side, all but
  * the last one dense. A sparse stream cannot go side by side: the daemon extends the file over
@@ -396,13 +407,18 @@ async function copyItem(src: Volume, dst: Volume, key: string, resumeAt: number,
  * mismatch on the last segment). A file with holes therefore uploads one segment at a time, in
  * order, sparse, each read-back overlapping the next upload.
  */
-async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks, name: string): Promise<number> {
+async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks, name: string, want: string[], mode: 'read-back' | 'sent'): Promise<number> {
   const st = await stat(path);
   const total = st.size;
   const dense = st.blocks * 512 >= total * DENSE;
   const starts: number[] = [];
   for (let at = 0; at < total; at += SEGMENT) starts.push(at);
-  if (!starts.length) starts.push(0); // an empty file: one empty upload
+  if (starts.length !== want.length)
+    throw new VirtkitError('REPLICA_MISMATCH', `template '${name}' disk ${key}: the file is ${total} bytes, not the ${want.length} segments its record hashed (changed since?)`, {
+      details: { disk: key, size: total, segments: want.length },
+    });
+  const empty = !starts.length;
+  if (empty) starts.push(0); // an empty file: one empty upload
   const len = (i: number) => Math.min(SEGMENT, total - starts[i]!);
   const covered = starts.map(() => 0); // file bytes each segment's stream has passed
   const moved = starts.map(() => 0); // data bytes it sent
@@ -451,7 +467,7 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
     const at = starts[i]!;
     const length = len(i);
     const r = await dst.upload(path, {
-      offset: at, length, sourceOffset: at, sparse: !dense || i === starts.length - 1, sha256: true, signal: inner.signal,
+      offset: at, length, sourceOffset: at, sparse: !dense || i === starts.length - 1, sha256: mode === 'sent', signal: inner.signal,
       onProgress: (p) => {
         covered[i] = p.position;
         moved[i] = p.bytes;
@@ -463,12 +479,22 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
     finished[i] = true;
     report(true);
     uploaded?.();
-    const got = await digest(dst, inner.signal, { offset: at, length });
-    if (got !== r.sha256) {
-      mismatched = true;
-      throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${at}-${at + length} differ on the target (SHA-256 ${got}, sent ${r.sha256})`, {
-        details: { disk: key, offset: at, length, source: r.sha256, target: got },
-      });
+    if (empty) return;
+    if (mode === 'sent') {
+      if (r.sha256 !== want[i]) {
+        mismatched = true;
+        throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${at}-${at + length} sent hash to ${r.sha256}, the template records ${want[i]}`, {
+          details: { disk: key, offset: at, length, source: want[i], sent: r.sha256 },
+        });
+      }
+    } else {
+      const got = await digest(dst, inner.signal, { offset: at, length });
+      if (got !== want[i]) {
+        mismatched = true;
+        throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: bytes ${at}-${at + length} differ on the target (SHA-256 ${got}, the template records ${want[i]})`, {
+          details: { disk: key, offset: at, length, source: want[i], target: got },
+        });
+      }
     }
     verified += length;
     o.progress?.({ step: 'verify', disk: key, position: verified, total });

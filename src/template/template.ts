@@ -8,7 +8,7 @@ import type { Domain } from '../domain.js';
 import { VirtkitError, invalid } from '../errors.js';
 import { argOptBool, argOptions } from '../args.js';
 import { checkName } from '../validate.js';
-import type { TemplateRecord, TemplateState } from '../xml/metadata.js';
+import type { DiskRecord, TemplateRecord, TemplateState } from '../xml/metadata.js';
 import { createdBy, ownerIsGone, readRecord, writeRecord } from './record.js';
 import { createTemplate, convertTemplate, assertShutOff } from './create.js';
 import { deployClone, deployMany, removeClone } from './deploy.js';
@@ -163,8 +163,8 @@ export class Template {
   get origin(): { name: string; uuid: string } | undefined {
     return this.#rec.origin;
   }
-  /** The template's disks: target name (e.g. 'vda'), host path and format (and SHA-256 once computed, e.g. by replicate). */
-  get disks(): { target: string; path: string; format: string; sha256?: string }[] {
+  /** The template's disks: target name (e.g. 'vda'), host path and format (and SHA-256, whole and by segment, once computed, e.g. by replicate). */
+  get disks(): DiskRecord[] {
     return this.#rec.disks ?? [];
   }
   /** For a replica: the template it was copied from (host UUID, URI, template UUID). */

@@ -20,6 +20,6 @@ export {
 } from './identity.js';
 export type { CloneIdentity } from './identity.js';
 export { VIRTKIT_NS, VIRTKIT_PREFIX, templateMetadataXml, parseTemplateMetadata } from './metadata.js';
-export type { TemplateRecord, TemplateState, CloneReservation } from './metadata.js';
+export type { TemplateRecord, DiskRecord, TemplateState, CloneReservation } from './metadata.js';
 export { NetworkXml, networkXml, networkHostXml, checkNetworkSpec, checkNetworkHost, checkBridgeName, NETWORK_MODES } from './network.js';
 export type { NetworkSpec, NetworkMode, NetworkIpSpec, NetworkIp, NetworkHost, NetworkDhcpRange } from './network.js';

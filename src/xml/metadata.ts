@@ -24,6 +24,17 @@ export const VIRTKIT_PREFIX = 'virtkit';
 export type TemplateState = 'creating' | 'sealing' | 'ready' | 'broken';
 const STATES: readonly TemplateState[] = ['creating', 'sealing', 'ready', 'broken'];
 
+/** One disk of a {@link TemplateRecord}. */
+export interface DiskRecord {
+  target: string;
+  path: string;
+  format: string;
+  /** SHA-256 of the file's logical content (holes as zeroes), once computed. */
+  sha256?: string;
+  /** SHA-256 of each `size` bytes of the file (the last piece shorter), computed with `sha256`: a copy made in pieces is checked piece by piece. */
+  segments?: { size: number; sha256: string[] };
+}
+
 /** virtkit's record of a template or a clone. */
 export interface TemplateRecord {
   /** Whether the domain is a template or a clone deployed from one. */
@@ -41,7 +52,7 @@ export interface TemplateRecord {
   /** For clones: the template deployed from. */
   template?: { name: string; uuid: string; version: number };
   /** The disks virtkit made for this domain; `sha256` of the file's logical content, once computed (template disks never change). */
-  disks?: { target: string; path: string; format: string; sha256?: string }[];
+  disks?: DiskRecord[];
   /** For a replica: the template it was copied from (host UUID from the capabilities, URI as the copier reached it). */
   replicaOf?: { host: string; uri: string; uuid: string };
   /** Hosts holding a replica of this template (as the replicating process reached them). */
@@ -75,6 +86,12 @@ export interface CloneReservation {
   prefix?: number;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+const posInt = (v: unknown, what: string): number => {
+  const n = nonNegInt(v, what);
+  if (n < 1) throw invalid(`${what} must be at least 1, got ${n}`);
+  return n;
+};
 const nonNegInt = (v: unknown, what: string): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalid(`${what} must be a non-negative integer, got ${String(v)}`);
   return v;
@@ -111,8 +128,14 @@ export function templateMetadataXml(rec: TemplateRecord): string {
   if (rec.disks) {
     const ds = add(root, 'disks');
     for (const d of rec.disks) {
-      if (d.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(d.sha256)) throw invalid(`disk.sha256 must be 64 hex digits, got ${JSON.stringify(d.sha256)}`);
-      add(ds, 'disk', { target: str(d.target, 'disk.target'), path: str(d.path, 'disk.path'), format: str(d.format, 'disk.format'), sha256: d.sha256 });
+      if (d.sha256 !== undefined && !SHA256.test(d.sha256)) throw invalid(`disk.sha256 must be 64 hex digits, got ${JSON.stringify(d.sha256)}`);
+      const el = add(ds, 'disk', { target: str(d.target, 'disk.target'), path: str(d.path, 'disk.path'), format: str(d.format, 'disk.format'), sha256: d.sha256 });
+      if (d.segments) {
+        const bad = d.segments.sha256.find((h) => !SHA256.test(h));
+        if (bad !== undefined) throw invalid(`disk.segments: each digest must be 64 hex digits, got ${JSON.stringify(bad)}`);
+        // One text of space-separated digests: a 2 GiB disk in 64 MiB pieces is 32 of them.
+        add(el, 'segments', { size: posInt(d.segments.size, 'disk.segments.size') }, d.segments.sha256.join(' '));
+      }
     }
   }
   if (rec.replicaOf) add(root, 'replicaOf', { host: str(rec.replicaOf.host, 'replicaOf.host'), uri: str(rec.replicaOf.uri, 'replicaOf.uri'), uuid: str(rec.replicaOf.uuid, 'replicaOf.uuid') });
@@ -184,9 +207,17 @@ export function parseTemplateMetadata(xml: string): TemplateRecord | undefined {
   const disks = kid(root, 'disks');
   if (disks) {
     rec.disks = kids(disks, 'disk').map((d) => {
-      const disk: { target: string; path: string; format: string; sha256?: string } = { target: need(d, 'target', 'disk'), path: need(d, 'path', 'disk'), format: need(d, 'format', 'disk') };
+      const disk: DiskRecord = { target: need(d, 'target', 'disk'), path: need(d, 'path', 'disk'), format: need(d, 'format', 'disk') };
       const sum = attr(d, 'sha256');
       if (sum !== undefined) disk.sha256 = sum;
+      const segs = kid(d, 'segments');
+      if (segs) {
+        const list = (text(segs) ?? '').split(/\s+/).filter(Boolean);
+        if (list.some((h) => !SHA256.test(h))) throw invalid('virtkit metadata: disk segments must be 64-hex-digit digests');
+        const size = int(need(segs, 'size', 'segments'), 'segments size');
+        if (size < 1) throw invalid('virtkit metadata: segments size must be at least 1');
+        disk.segments = { size, sha256: list };
+      }
       return disk;
     });
   }

@@ -195,10 +195,14 @@ describe('Template.replicate between two daemons', () => {
     expect(r.disks[0]!.sha256).toBe(tpl.disks[0]!.sha256);
     await r.delete({ localOnly: true });
 
-    // A record whose digest is not the disk's: the bytes sent do not match it.
+    // The record holds the disk's digest by 64 MiB segment too, computed in the same pass.
     const rec = (await readRecord(tpl.domain))!;
-    const good = rec.disks![0]!.sha256!;
-    await writeRecord(tpl.domain, { ...rec, disks: rec.disks!.map((d) => ({ ...d, sha256: '0'.repeat(64) })) });
+    const good = rec.disks![0]!;
+    expect(good.segments).toMatchObject({ size: 64 * MiB });
+    expect(good.segments!.sha256).toHaveLength(Math.ceil(statSync(good.path).size / (64 * MiB)));
+    // A record whose digests are not the disk's: the bytes sent do not match them.
+    const zero = '0'.repeat(64);
+    await writeRecord(tpl.domain, { ...rec, disks: rec.disks!.map((d) => ({ ...d, sha256: zero, segments: { size: d.segments!.size, sha256: d.segments!.sha256.map(() => zero) } })) });
     try {
       await tpl.refresh();
       const e = await tpl.replicate(c2, { pool: pool2, verify: 'sent', keepPartial: false }).then(() => undefined, (x: unknown) => x);
@@ -207,7 +211,7 @@ describe('Template.replicate between two daemons', () => {
       await pool2.refresh();
       expect(await pool2.volumes()).toHaveLength(0);
     } finally {
-      await writeRecord(tpl.domain, { ...rec, disks: rec.disks!.map((d) => ({ ...d, sha256: good })) });
+      await writeRecord(tpl.domain, { ...rec, disks: [good, ...rec.disks!.slice(1)] });
       await tpl.refresh();
     }
   }, 300_000);

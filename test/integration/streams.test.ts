@@ -170,15 +170,28 @@ describe('volume streams on a real daemon', () => {
     const vol = await pool.createVolume({ name: 'seg.raw', format: 'raw', capacity: 1 * MiB });
     const SEG = 12 * MiB; // boundaries inside data (0-8 MiB, 40-48 MiB) and inside holes
     const size = 64 * MiB;
+    const sent: string[] = [];
     for (let at = 0; at < size; at += SEG) {
       const length = Math.min(SEG, size - at);
       const up = await vol.upload(small, { offset: at, length, sourceOffset: at, sparse: true, sha256: true });
       expect(up.size).toBe(length);
       const back = await vol.download('/dev/null', { offset: at, length, sparse: true, sha256: true });
       expect(back.sha256).toBe(up.sha256);
+      sent.push(up.sha256!);
     }
-    const whole = await vol.download('/dev/null', { sparse: true, sha256: true });
-    expect(whole).toMatchObject({ size, sha256: await sha256File(small) });
+    // One whole download gives every segment's digest too (the last one shorter), holes as zeroes.
+    const whole = await vol.download('/dev/null', { sparse: true, sha256: true, sha256Segment: SEG });
+    expect(whole).toMatchObject({ size, sha256: await sha256File(small), sha256Segments: sent });
+    // A size that puts boundaries at odd offsets, inside holes and data alike: as hashed here.
+    const odd = 7 * MiB + 13;
+    const bytes = readFileSync(small);
+    const want: string[] = [];
+    for (let at = 0; at < size; at += odd) want.push(createHash('sha256').update(bytes.subarray(at, at + odd)).digest('hex'));
+    expect((await vol.download('/dev/null', { sparse: true, sha256Segment: odd })).sha256Segments).toEqual(want);
+    await expect(vol.download(new Writable({ write(_c, _e, cb) { cb(); } }), { sha256Segment: SEG })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(vol.upload(small, { sha256Segment: SEG })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(vol.download('/dev/null', { sha256Segment: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(vol.download('/dev/null', { sha256Segment: 1.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(allocated(await vol.path())).toBeLessThanOrEqual(16 * MiB * 1.2);
     // Refused before any stream opens: past the end, with a Readable, on a download.
     await expect(vol.upload(small, { sourceOffset: size + 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

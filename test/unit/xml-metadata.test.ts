@@ -57,6 +57,20 @@ describe('template metadata', () => {
     expect(parseTemplateMetadata(xml)).toEqual({ role: 'clone', state: 'broken', version: 0, template: { name: 't', uuid: 'u', version: 1 } });
   });
 
+  it('keeps a disk\'s digests, whole and by segment', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64));
+    const rec: TemplateRecord = { ...template, disks: [{ target: 'vda', path: '/tpl/web.qcow2', format: 'qcow2', sha256: a, segments: { size: 64 << 20, sha256: [b, c] } }] };
+    const xml = templateMetadataXml(rec);
+    expect(xml).toContain(`<segments size='${64 << 20}'>${b} ${c}</segments>`);
+    expect(parseTemplateMetadata(xml)).toEqual(rec);
+    const empty: TemplateRecord = { ...template, disks: [{ ...rec.disks![0]!, segments: { size: 1, sha256: [] } }] };
+    expect(parseTemplateMetadata(templateMetadataXml(empty))).toEqual(empty);
+    expectInvalid(() => templateMetadataXml({ ...rec, disks: [{ ...rec.disks![0]!, segments: { size: 0, sha256: [b] } }] }), /at least 1/);
+    expectInvalid(() => templateMetadataXml({ ...rec, disks: [{ ...rec.disks![0]!, segments: { size: 1, sha256: ['xyz'] } }] }), /64 hex/);
+    expectInvalid(() => parseTemplateMetadata(xml.replace(` ${c}<`, ' nothex<')), /64-hex-digit/);
+    expectInvalid(() => parseTemplateMetadata(xml.replace(`size='${64 << 20}'`, "size='0'")), /at least 1/);
+  });
+
   it('validates records', () => {
     expectInvalid(() => templateMetadataXml({ ...template, state: 'sleeping' as never }), /state/);
     expectInvalid(() => templateMetadataXml({ ...template, role: 'other' as never }), /role/);
