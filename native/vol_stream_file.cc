@@ -39,6 +39,7 @@ struct FileCtx {
   EVP_MD_CTX* seg = nullptr;
   unsigned long long segSize = 0, segFill = 0;
   std::vector<std::string> segs;
+  bool segFailed = false;
   unsigned long long bytes = 0, position = 0;
   unsigned long long limit = 0;  // upload: read at most this many bytes of the file (0: all)
   unsigned long long start = 0;  // upload: where in the file reading starts (a resumed copy)
@@ -105,12 +106,17 @@ std::string Hex(const unsigned char* d, size_t n) {
   return s;
 }
 
+// A digest that cannot be taken drops the segment list (JS reports it): never a short or empty one.
 void FileCtx::EndSegment() {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(seg, out, &len);
+  if (EVP_DigestFinal_ex(seg, out, &len) != 1 || EVP_DigestInit_ex(seg, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(seg);
+    seg = nullptr;
+    segFailed = true;
+    return;
+  }
   segs.push_back(Hex(out, len));
-  EVP_DigestInit_ex(seg, EVP_sha256(), nullptr);
   segFill = 0;
 }
 
@@ -282,11 +288,13 @@ static Napi::Value FileTransfer(const Napi::CallbackInfo& info, std::shared_ptr<
           if (EVP_DigestFinal_ex(c.sha, out, &len) == 1) r.sha256 = Hex(out, len);
           EVP_MD_CTX_free(c.sha);
         }
+        if (c.seg && c.segFill) c.EndSegment();
         if (c.seg) {
-          if (c.segFill) c.EndSegment();
           EVP_MD_CTX_free(c.seg);
-          r.segments = std::move(c.segs);
-          r.segmented = true;
+          if (!c.segFailed) {
+            r.segments = std::move(c.segs);
+            r.segmented = true;
+          }
         }
         if (c.fd < 0 || c.ioErr) s->Close(true);
         r.bytes = c.bytes;

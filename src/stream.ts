@@ -47,7 +47,7 @@ export interface TransferOptions {
   /** Computes the SHA-256 of the logical content (holes read as zeroes) while streaming. */
   sha256?: boolean;
   /**
-   * Download into a file path only: also the SHA-256 of each piece of this many bytes of the
+   * Download into a file path only: also the SHA-256 of each piece of this many bytes (at least 1 MiB) of the
    * content (the last one may be shorter), as `sha256Segments`; e.g. to check a copy made in
    * ranged pieces piece by piece.
    */
@@ -72,6 +72,7 @@ const CHUNK = 1 << 20;
 const BLOCK = 64 << 10;
 const ZEROS = Buffer.alloc(CHUNK);
 const PROGRESS_MS = 100;
+const MIN_SEGMENT = 1 << 20;
 
 interface Checked {
   sparse: boolean;
@@ -90,7 +91,8 @@ function checkOptions(opts: TransferOptions | undefined, fromFile: boolean, toFi
   if (!fromFile && o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
   const segment = argOptInt('opts.sha256Segment', o.sha256Segment, SAFE_UINT) ?? 0;
   if (segment && !toFile) throw invalid('opts.sha256Segment applies to a download into a file path only', { argument: 'opts.sha256Segment' });
-  if (o.sha256Segment !== undefined && segment < 1) throw invalid('opts.sha256Segment must be at least 1', { argument: 'opts.sha256Segment' });
+  // A floor keeps the digest list bounded (1 per MiB: 100 GiB gives 102,400 of them).
+  if (o.sha256Segment !== undefined && segment < MIN_SEGMENT) throw invalid(`opts.sha256Segment must be at least ${MIN_SEGMENT} (1 MiB)`, { argument: 'opts.sha256Segment' });
   return {
     sparse: argOptBool('opts.sparse', o.sparse) ?? false,
     offset: argOptInt('opts.offset', o.offset, SAFE_UINT) ?? 0,

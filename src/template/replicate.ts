@@ -41,12 +41,13 @@ export interface ReplicateOptions {
    */
   keepPartial?: boolean;
   /**
-   * How the copy is checked before the replica is marked ready. 'read-back' (default): every byte
-   * is read back from the target and its SHA-256 compared with what was sent (segment by segment,
-   * overlapping the upload, when the source file is read here). 'sent': the SHA-256 of the bytes
-   * read from the source and sent must equal the template's recorded digest, and the target
-   * daemon's completion of each stream (virStreamFinish) is trusted for the write; about twice as
-   * fast, but a target that stores bytes wrongly without reporting an error goes unnoticed.
+   * How the copy is checked before the replica is marked ready, against the template's recorded
+   * SHA-256 digests (whole, and by 64 MiB segment). 'read-back' (default): every byte is read back
+   * from the target and hashed (segment by segment, overlapping the upload, when the source file is
+   * read here; whole otherwise). 'sent': the bytes read from the source and sent must hash as
+   * recorded, and the target daemon's completion of each stream (virStreamFinish) is trusted for
+   * the write; faster, but a target that stores bytes wrongly without reporting an error goes
+   * unnoticed. A resumed copy is read back whole either way.
    */
   verify?: 'read-back' | 'sent';
 }
@@ -137,7 +138,10 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
   // Source digests (whole and by segment, in one pass), computed once: template disks never change.
   let recordChanged = false;
   for (const it of items) {
-    if (it.sha256 && (it.segments || it.key === 'nvram')) continue;
+    if (it.sha256 && (it.segments || it.key === 'nvram')) {
+      if (it.segments) await checkSegmentCount(conn, it, name);
+      continue;
+    }
     const v = await volumeAt(conn, it.source);
     try {
       progress?.({ step: 'hash', disk: it.key });
@@ -263,6 +267,20 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
   }
 }
 
+/** Before anything is made: a recorded segment list that does not fit the file means the template's disk changed since it was hashed. */
+async function checkSegmentCount(conn: Connection, it: Item, name: string): Promise<void> {
+  const v = await volumeAt(conn, it.source);
+  try {
+    const size = await fileSize(v.volume);
+    if (Math.ceil(size / SEGMENT) !== it.segments!.length)
+      throw new VirtkitError('IMAGE_CORRUPT', `template '${name}' disk ${it.key}: its file is ${size} bytes, not the ${it.segments!.length} segments of ${SEGMENT} its record hashed: the disk changed since`, {
+        details: { disk: it.key, size, segments: it.segments!.length },
+      });
+  } finally {
+    await v.release();
+  }
+}
+
 /** Replications under way in this process (target host / name): an interrupted one of ours may be resumed, a running one not. */
 const active = new Set<string>();
 
@@ -291,10 +309,10 @@ async function defineReplica(
   try {
     const paths = new Map<string, string>();
     for (const it of items) {
-      // An empty raw placeholder, which libvirt makes itself (a qcow2 one costs a qemu-img it forks,
+      // A one-byte raw placeholder (libvirt wants a capacity), which libvirt makes itself (a qcow2 one costs a qemu-img it forks,
       // ~100 ms); the upload writes the real file and the pool refresh after the copy reads its format.
       // The template's disks are read-only files.
-      const xml = volumeXml({ name: it.name, format: 'raw', capacity: 4096, allocation: 0, mode: it.key === 'nvram' ? undefined : 0o444 });
+      const xml = volumeXml({ name: it.name, format: 'raw', capacity: 1, allocation: 0, mode: it.key === 'nvram' ? undefined : 0o444 });
       const v = await pool.createVolume(xml);
       made.push(v);
       paths.set(it.key, await v.path());
@@ -522,6 +540,14 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
       await checkpoints.settled();
       if (mismatched) await o.mismatch().catch(() => undefined);
       throw failure.error;
+    }
+    // Segments cover [0, total): a target file left longer (the placeholder past a tiny file) differs.
+    const landed = await fileSize(dst);
+    if (landed !== total) {
+      await o.mismatch().catch(() => undefined);
+      throw new VirtkitError('REPLICA_MISMATCH', `replica of '${name}' disk ${key}: the target file is ${landed} bytes, the source ${total}`, {
+        details: { disk: key, source: total, target: landed },
+      });
     }
     return moved.reduce((x, y) => x + y, 0);
   } finally {

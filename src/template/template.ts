@@ -216,8 +216,9 @@ export class Template {
 
   /**
    * Copies this template to another libvirt host over libvirt streams (sparse): the same template
-   * (name, UUID) there, in `opts.pool`, ready once each disk's SHA-256 read back from the target
-   * equals the source's, its disks read-only, its record naming this host and template. Copies
+   * (name, UUID) there, in `opts.pool`, ready once each disk is verified against the template's
+   * recorded SHA-256 (read back from the target, or as sent: {@link ReplicateOptions.verify}), its
+   * disks read-only, its record naming this host and template. Copies
    * nothing when an identical replica exists; resumes an interrupted replication from its
    * checkpoint. See {@link ReplicateOptions.keepPartial} for what a failure leaves.
    */

@@ -210,6 +210,14 @@ describe('Template.replicate between two daemons', () => {
       expect(await c2.findDomain(tpl.name)).toBeUndefined();
       await pool2.refresh();
       expect(await pool2.volumes()).toHaveLength(0);
+      // A segment list that does not fit the file (the disk changed since it was hashed): refused
+      // before anything is made on the target.
+      await writeRecord(tpl.domain, { ...rec, disks: [{ ...good, segments: { size: good.segments!.size, sha256: good.segments!.sha256.slice(1) } }, ...rec.disks!.slice(1)] });
+      await tpl.refresh();
+      await expect(tpl.replicate(c2, { pool: pool2 })).rejects.toMatchObject({ code: 'IMAGE_CORRUPT', details: { disk: 'vda' } });
+      expect(await c2.findDomain(tpl.name)).toBeUndefined();
+      await pool2.refresh();
+      expect(await pool2.volumes()).toHaveLength(0);
     } finally {
       await writeRecord(tpl.domain, { ...rec, disks: [good, ...rec.disks!.slice(1)] });
       await tpl.refresh();

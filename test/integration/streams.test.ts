@@ -192,6 +192,7 @@ describe('volume streams on a real daemon', () => {
     await expect(vol.upload(small, { sha256Segment: SEG })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(vol.download('/dev/null', { sha256Segment: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(vol.download('/dev/null', { sha256Segment: 1.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(vol.download('/dev/null', { sha256Segment: MiB - 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(allocated(await vol.path())).toBeLessThanOrEqual(16 * MiB * 1.2);
     // Refused before any stream opens: past the end, with a Readable, on a download.
     await expect(vol.upload(small, { sourceOffset: size + 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
