@@ -7,6 +7,7 @@
 // checkpoint resumes from it; and one Fleet.deployMany puts 12 clones over the three hosts, each an
 // overlay on its own host's copy of the template. (Replaces test/integration/migrate.test.ts.)
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import {
   Connection, Fleet, Template, VirtkitError, removeClone,
@@ -161,13 +162,17 @@ describe('multi-host chain: template, replicas, migration, guards, resume, fleet
     const [d1] = tpl.disks;
     const [d2] = r.disks;
     expect(d2!.path.startsWith(`${dir2}/`)).toBe(true);
+    // The guest's view (qemu-img compare) and the file's bytes (cmp) alike.
     run('qemu-img', ['compare', '-U', d1!.path, d2!.path]);
+    run('cmp', [d1!.path, d2!.path]);
     const a1 = statSync(d1!.path).blocks * 512;
     const a2 = statSync(d2!.path).blocks * 512;
     expect(a2).toBeLessThanOrEqual(a1 * 1.1 + 2 * MiB);
     for (const d of r.disks) expect(statSync(d.path).mode & 0o222).toBe(0);
     await tpl.refresh();
     expect(tpl.disks[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The digest the record carries to the replica is the file's own.
+    expect(createHash('sha256').update(readFileSync(d2!.path)).digest('hex')).toBe(tpl.disks[0]!.sha256);
     expect(d2!.sha256).toBe(tpl.disks[0]!.sha256);
     expect(r.uuid).toBe(tpl.uuid);
     expect(r.replicaOf).toEqual({ host: (await c1.capabilities()).uuid, uri: c1.uri, uuid: tpl.uuid });
@@ -370,6 +375,7 @@ describe('multi-host chain: template, replicas, migration, guards, resume, fleet
     const d3 = r.disks[0]!;
     expect(d3.path.startsWith(`${dir3}/`)).toBe(true);
     run('qemu-img', ['compare', '-U', tpl.disks[0]!.path, d3.path]);
+    run('cmp', [tpl.disks[0]!.path, d3.path]);
     expect(statSync(d3.path).mode & 0o222).toBe(0);
     expect(d3.sha256).toBe(tpl.disks[0]!.sha256);
     expect(r.replicaOf).toEqual({ host: (await c1.capabilities()).uuid, uri: c1.uri, uuid: tpl.uuid });
