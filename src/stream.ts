@@ -72,7 +72,7 @@ const CHUNK = 1 << 20;
 const BLOCK = 64 << 10;
 const ZEROS = Buffer.alloc(CHUNK);
 const PROGRESS_MS = 100;
-const MIN_SEGMENT = 1 << 20;
+const SEGMENT_RANGE = { min: 1 << 20, max: Number.MAX_SAFE_INTEGER };
 
 interface Checked {
   sparse: boolean;
@@ -89,10 +89,9 @@ interface Checked {
 function checkOptions(opts: TransferOptions | undefined, fromFile: boolean, toFile = false): Checked {
   const o = argOptions('opts', opts);
   if (!fromFile && o.sourceOffset) throw invalid('opts.sourceOffset applies to an upload from a file path only', { argument: 'opts.sourceOffset' });
-  const segment = argOptInt('opts.sha256Segment', o.sha256Segment, SAFE_UINT) ?? 0;
-  if (segment && !toFile) throw invalid('opts.sha256Segment applies to a download into a file path only', { argument: 'opts.sha256Segment' });
   // A floor keeps the digest list bounded (1 per MiB: 100 GiB gives 102,400 of them).
-  if (o.sha256Segment !== undefined && segment < MIN_SEGMENT) throw invalid(`opts.sha256Segment must be at least ${MIN_SEGMENT} (1 MiB)`, { argument: 'opts.sha256Segment' });
+  const segment = argOptInt('opts.sha256Segment', o.sha256Segment, SEGMENT_RANGE) ?? 0;
+  if (segment && !toFile) throw invalid('opts.sha256Segment applies to a download into a file path only', { argument: 'opts.sha256Segment' });
   return {
     sparse: argOptBool('opts.sparse', o.sparse) ?? false,
     offset: argOptInt('opts.offset', o.offset, SAFE_UINT) ?? 0,

@@ -271,14 +271,18 @@ export async function replicateTemplate(conn: Connection, src: SourceView, targe
 async function checkSegmentCount(conn: Connection, it: Item, name: string): Promise<void> {
   const v = await volumeAt(conn, it.source);
   try {
-    const size = await fileSize(v.volume);
-    if (Math.ceil(size / SEGMENT) !== it.segments!.length)
-      throw new VirtkitError('IMAGE_CORRUPT', `template '${name}' disk ${it.key}: its file is ${size} bytes, not the ${it.segments!.length} segments of ${SEGMENT} its record hashed: the disk changed since`, {
-        details: { disk: it.key, size, segments: it.segments!.length },
-      });
+    segmentsFit(name, it.key, await fileSize(v.volume), it.segments!.length);
   } finally {
     await v.release();
   }
+}
+
+/** A file of `size` bytes is `count` SEGMENTs long, or its disk changed since its record hashed it. */
+function segmentsFit(name: string, key: string, size: number, count: number): void {
+  if (Math.ceil(size / SEGMENT) !== count)
+    throw new VirtkitError('IMAGE_CORRUPT', `template '${name}' disk ${key}: its file is ${size} bytes, not the ${count} segments of ${SEGMENT} its record hashed: the disk changed since`, {
+      details: { disk: key, size, segments: count },
+    });
 }
 
 /** Replications under way in this process (target host / name): an interrupted one of ours may be resumed, a running one not. */
@@ -431,10 +435,7 @@ async function copyVerified(path: string, dst: Volume, key: string, o: CopyHooks
   const dense = st.blocks * 512 >= total * DENSE;
   const starts: number[] = [];
   for (let at = 0; at < total; at += SEGMENT) starts.push(at);
-  if (starts.length !== want.length)
-    throw new VirtkitError('REPLICA_MISMATCH', `template '${name}' disk ${key}: the file is ${total} bytes, not the ${want.length} segments its record hashed (changed since?)`, {
-      details: { disk: key, size: total, segments: want.length },
-    });
+  segmentsFit(name, key, total, want.length); // again: the file read here, after the replica was made
   const empty = !starts.length;
   if (empty) starts.push(0); // an empty file: one empty upload
   const len = (i: number) => Math.min(SEGMENT, total - starts[i]!);
