@@ -16,7 +16,7 @@ import {
 import { Guest } from '../../src/guest/index.js';
 import { DomainXml } from '../../src/xml/domain.js';
 import { VIRTKIT_NS, parseTemplateMetadata } from '../../src/xml/metadata.js';
-import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
+import { SYSTEM_URI, dropPool, ensureDaemon, removeTaggedOn, run, scratchPool } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
 import { IDENTITY_TAG, buildTinyGuest, parseIdentity, tinyGuestXml } from '../../examples/lib/tiny-guest.js';
 
@@ -97,22 +97,8 @@ describe('multi-host chain: template, replicas, migration, guards, resume, fleet
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of [c3, c2, c1]) {
-      if (!c) continue;
-      for (const d of await c.domains().catch(() => [])) {
-        if (!d.name.startsWith(tag)) continue;
-        await d.destroy().catch(() => undefined);
-        await removeClone(c, d).catch(() => undefined);
-      }
-      for (const t of await Template.list(c).catch(() => [])) if (t.name.startsWith(tag)) await t.delete({ localOnly: true }).catch(() => undefined);
-      for (const d of await c.domains().catch(() => [])) if (d.name.startsWith(tag)) await d.undefine().catch(() => undefined);
-    }
-    for (const p of [pool2, pool3]) {
-      if (!p) continue;
-      for (const v of await p.volumes().catch(() => [])) await v.delete().catch(() => undefined);
-      await p.stop().catch(() => undefined);
-      await p.undefine().catch(() => undefined);
-    }
+    await removeTaggedOn([c3, c2, c1], tag);
+    for (const p of [pool2, pool3]) await dropPool(p);
     await c3?.close();
     await c2?.close();
     await host3?.stop();

@@ -1,7 +1,7 @@
 // Shared set-up for integration tests: the system daemon and a scratch directory pool.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, chmodSync } from 'node:fs';
-import { Connection, StoragePool } from '../../src/index.js';
+import { Connection, StoragePool, Template, removeClone } from '../../src/index.js';
 
 export const SYSTEM_URI = process.env.VIRTKIT_TEST_URI ?? 'qemu:///system';
 
@@ -57,4 +57,30 @@ export async function removeTagged(conn: Connection, tag: string, dir: string, r
   }
   await removePool();
   await conn.close();
+}
+
+/**
+ * A multi-host suite's clean-up, on each connection given (skipping those never opened): every
+ * `${tag}…` domain stopped and removed with its clone disks, every such template deleted on that
+ * host only, and whatever of them is left undefined.
+ */
+export async function removeTaggedOn(conns: (Connection | undefined)[], tag: string): Promise<void> {
+  for (const c of conns) {
+    if (!c) continue;
+    for (const d of await c.domains().catch(() => [])) {
+      if (!d.name.startsWith(tag)) continue;
+      await d.destroy().catch(() => undefined);
+      await removeClone(c, d).catch(() => undefined);
+    }
+    for (const t of await Template.list(c).catch(() => [])) if (t.name.startsWith(tag)) await t.delete({ localOnly: true }).catch(() => undefined);
+    for (const d of await c.domains().catch(() => [])) if (d.name.startsWith(tag)) await d.undefine().catch(() => undefined);
+  }
+}
+
+/** A pool a suite made on another daemon: its volumes deleted, then the pool stopped and undefined. */
+export async function dropPool(pool: StoragePool | undefined): Promise<void> {
+  if (!pool) return;
+  for (const v of await pool.volumes().catch(() => [])) await v.delete().catch(() => undefined);
+  await pool.stop().catch(() => undefined);
+  await pool.undefine().catch(() => undefined);
 }

@@ -3,8 +3,8 @@
 // clone an overlay on its own host's replica; a failure on one host undoes everything everywhere.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, rmSync } from 'node:fs';
-import { Connection, Fleet, StoragePool, Template, removeClone, type FleetProgress } from '../../src/index.js';
-import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
+import { Connection, Fleet, StoragePool, Template, type FleetProgress } from '../../src/index.js';
+import { SYSTEM_URI, dropPool, ensureDaemon, removeTaggedOn, run, scratchPool } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
 
 const MiB = 2 ** 20;
@@ -44,15 +44,9 @@ describe('Fleet.deployMany across three daemons', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of [...conns].reverse()) {
-      for (const d of await c.domains().catch(() => [])) if (d.name.startsWith(tag)) await removeClone(c, d).catch(() => undefined);
-      for (const t of await Template.list(c).catch(() => [])) if (t.name.startsWith(tag)) await t.delete({ localOnly: true }).catch(() => undefined);
-    }
+    await removeTaggedOn([...conns].reverse(), tag);
     for (const c of conns.slice(1)) {
-      const p = await c.findPool(poolName).catch(() => undefined);
-      for (const v of (await p?.volumes().catch(() => [])) ?? []) await v.delete().catch(() => undefined);
-      await p?.stop().catch(() => undefined);
-      await p?.undefine().catch(() => undefined);
+      await dropPool(await c.findPool(poolName).catch(() => undefined));
       await c.close();
     }
     for (const d of daemons) await d.stop();

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Connection, StoragePool, Template, VirtkitError, removeClone, type ReplicateProgress } from '../../src/index.js';
-import { SYSTEM_URI, ensureDaemon, run, scratchPool } from '../helpers/system.js';
+import { SYSTEM_URI, dropPool, ensureDaemon, removeTaggedOn, run, scratchPool } from '../helpers/system.js';
 import { startPrivateDaemon, type PrivateDaemon } from '../helpers/private-daemon.js';
 import { readRecord, writeRecord } from '../../src/template/record.js';
 
@@ -50,19 +50,8 @@ describe('Template.replicate between two daemons', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of [c2, c1]) {
-      if (!c) continue;
-      for (const d of await c.domains().catch(() => [])) {
-        if (!d.name.startsWith(tag)) continue;
-        await removeClone(c, d).catch(() => undefined);
-      }
-      for (const t of await Template.list(c).catch(() => [])) if (t.name.startsWith(tag)) await t.delete({ localOnly: true }).catch(() => undefined);
-    }
-    if (pool2) {
-      for (const v of await pool2.volumes().catch(() => [])) await v.delete().catch(() => undefined);
-      await pool2.stop().catch(() => undefined);
-      await pool2.undefine().catch(() => undefined);
-    }
+    await removeTaggedOn([c2, c1], tag);
+    await dropPool(pool2);
     await c2?.close();
     await host2?.stop();
     await remove1?.();
